@@ -1,0 +1,1 @@
+"""invoicebridge.jobs — see DESIGN.md §2."""

@@ -1,0 +1,1 @@
+"""invoicebridge.qbo — see DESIGN.md §2."""

@@ -1,0 +1,1 @@
+"""invoicebridge.store — see DESIGN.md §2."""

@@ -1,0 +1,1 @@
+"""invoicebridge.web — see DESIGN.md §2."""
