@@ -1,0 +1,61 @@
+"""The order book's domain: pure rules, no frameworks. Money is Decimal; times are timezone-aware."""
+
+from __future__ import annotations
+
+from invoicebridge.domain.catalog import ProductVariant, TaxRate, new_product, new_tax_rate
+from invoicebridge.domain.company import Company, new_company
+from invoicebridge.domain.customers import Address, Customer, new_customer, parse_address
+from invoicebridge.domain.errors import (
+    Conflict,
+    InvalidTransition,
+    InvoiceBridgeError,
+    NotFound,
+    Problem,
+    ValidationError,
+)
+from invoicebridge.domain.invoice_link import InvoiceLink, InvoiceState, LinkEvent, new_link, request_id_for
+from invoicebridge.domain.money import Money, parse_amount, parse_currency
+from invoicebridge.domain.orders import (
+    DeliveryStatus,
+    OrderFilter,
+    OrderRow,
+    RowInput,
+    SalesOrder,
+    new_sales_order,
+)
+from invoicebridge.domain.paging import Page, PageRequest
+
+__all__ = [
+    "Address",
+    "Company",
+    "Conflict",
+    "Customer",
+    "DeliveryStatus",
+    "InvalidTransition",
+    "InvoiceBridgeError",
+    "InvoiceLink",
+    "InvoiceState",
+    "LinkEvent",
+    "Money",
+    "NotFound",
+    "OrderFilter",
+    "OrderRow",
+    "Page",
+    "PageRequest",
+    "Problem",
+    "ProductVariant",
+    "RowInput",
+    "SalesOrder",
+    "TaxRate",
+    "ValidationError",
+    "new_company",
+    "new_customer",
+    "new_link",
+    "new_product",
+    "new_sales_order",
+    "new_tax_rate",
+    "parse_address",
+    "parse_amount",
+    "parse_currency",
+    "request_id_for",
+]

@@ -1,0 +1,105 @@
+"""A collector of problems, so a refusal lists every bad field at once, and the text rules QBO enforces.
+
+QBO's limits (shared/qbo-reference.md, "Entities"): Customer.DisplayName ≤ 500 characters, no ':' tab or
+newline; Item.Name ≤ 100, no ':'; Item.Sku ≤ 100; Invoice.DocNumber ≤ 21.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
+from invoicebridge.domain.errors import Problem, ValidationError
+from invoicebridge.domain.money import parse_amount, parse_currency
+
+T = TypeVar("T")
+
+# Deliberately simple: one @, no spaces, a dot in the domain. QBO checks no more than this.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Checker:
+    """Runs field checks, keeps the value of each good field and every problem of the bad ones."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def run(self, field: str, check: Callable[[], T], fallback: T) -> T:
+        try:
+            return check()
+        except ValidationError as error:
+            self.problems.extend(Problem(field, p.message) for p in error.problems)
+            return fallback
+
+    def refuse(self, field: str, message: str) -> None:
+        self.problems.append(Problem(field, message))
+
+    def done(self) -> None:
+        if self.problems:
+            raise ValidationError(self.problems)
+
+
+def text(
+    value: object,
+    field: str,
+    *,
+    max_length: int,
+    forbidden: str = "",
+    required: bool = True,
+    what: str = "This field",
+) -> str:
+    """A trimmed string within QBO's limits. Raises ValidationError saying which rule it broke."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError.single(field, f"{what} must be text.")
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise ValidationError.single(field, f"{what} is required.")
+    if len(cleaned) > max_length:
+        raise ValidationError.single(field, f"{what} is longer than QuickBooks allows ({max_length} characters).")
+    bad = sorted({c for c in cleaned if c in forbidden})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValidationError.single(field, f"{what} contains characters QuickBooks refuses: {shown}.")
+    if CONTROL.search(cleaned) and "\n" not in forbidden:
+        raise ValidationError.single(field, f"{what} contains control characters.")
+    return cleaned
+
+
+def email(value: object, field: str = "email") -> str | None:
+    """None for no e-mail, else a syntactically valid address."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    address = text(value, field, max_length=100, what="The e-mail address")
+    if not EMAIL.match(address):
+        raise ValidationError.single(field, f"{address!r} is not a valid e-mail address.")
+    return address
+
+
+def non_negative(value: object, field: str, what: str) -> Decimal:
+    amount = parse_amount(value, field)
+    if amount < 0:
+        raise ValidationError.single(field, f"{what} cannot be negative.")
+    return amount
+
+
+def positive(value: object, field: str, what: str) -> Decimal:
+    amount = parse_amount(value, field)
+    if amount <= 0:
+        raise ValidationError.single(field, f"{what} must be more than 0.")
+    return amount
+
+
+def currency(value: object, field: str = "currency") -> str:
+    return parse_currency(value, field)
+
+
+def identifier(value: object, field: str, what: str) -> int:
+    """A positive integer id of a referenced object."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationError.single(field, f"{what} must be the id of an existing record.")
+    return value

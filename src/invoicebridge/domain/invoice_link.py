@@ -1,0 +1,137 @@
+"""The per-SO invoice link: the state machine of DESIGN §3 and the status text users see.
+
+    not_invoiced ──start──▶ creating(request_id) ──succeed──▶ invoiced(qbo_id, doc_number, sync_token)
+         ▲                      │  ▲                               │
+         │                    fail │ start (retry, same generation) │ invoice_deleted (in QBO)
+         │                      ▼  │                               │
+         │                    failed(code, message, detail)        │
+         └─────────────────────────────────────────────────────────┘  (generation + 1)
+
+The generation counts how many invoices this SO has had; the QBO request id is derived from (SO, generation),
+so a retried create returns the first invoice, while an SO invoiced again after a deletion gets a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from invoicebridge.domain.errors import InvalidTransition
+
+
+class InvoiceState(StrEnum):
+    NOT_INVOICED = "not_invoiced"
+    CREATING = "creating"
+    INVOICED = "invoiced"
+    FAILED = "failed"
+
+
+STATUS_TEXT = {
+    InvoiceState.NOT_INVOICED: "Not invoiced",
+    InvoiceState.CREATING: "Creating invoice…",
+    InvoiceState.INVOICED: "Invoice created (QBO)",
+    InvoiceState.FAILED: "Invoice failed",
+}
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """One step in a link's history."""
+
+    at: datetime
+    state: InvoiceState
+    note: str
+
+
+@dataclass(frozen=True)
+class InvoiceLink:
+    """Where one SO stands with QBO. Immutable: every transition returns a new link with one more event."""
+
+    sales_order_id: int
+    state: InvoiceState = InvoiceState.NOT_INVOICED
+    generation: int = 1
+    request_id: str | None = None
+    qbo_invoice_id: str | None = None
+    doc_number: str | None = None
+    sync_token: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_detail: str | None = None
+    history: tuple[LinkEvent, ...] = ()
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT[self.state]
+
+    def start(self, request_id: str, at: datetime) -> InvoiceLink:
+        """Begin creating the invoice (first try, or a retry after a failure)."""
+        self._require(at, InvoiceState.NOT_INVOICED, InvoiceState.FAILED)
+        return self._move(
+            at,
+            InvoiceState.CREATING,
+            f"creating with request id {request_id}",
+            request_id=request_id,
+            error_code=None,
+            error_message=None,
+            error_detail=None,
+        )
+
+    def succeed(self, qbo_invoice_id: str, doc_number: str | None, sync_token: str, at: datetime) -> InvoiceLink:
+        """The invoice exists in QBO."""
+        self._require(at, InvoiceState.CREATING)
+        return self._move(
+            at,
+            InvoiceState.INVOICED,
+            f"invoice {qbo_invoice_id} created",
+            qbo_invoice_id=qbo_invoice_id,
+            doc_number=doc_number,
+            sync_token=sync_token,
+        )
+
+    def fail(self, code: str, message: str, detail: str, at: datetime) -> InvoiceLink:
+        """Creating failed; the SO keeps its data and can be retried."""
+        self._require(at, InvoiceState.CREATING)
+        return self._move(
+            at,
+            InvoiceState.FAILED,
+            f"failed: {code} {message}",
+            error_code=code,
+            error_message=message,
+            error_detail=detail,
+        )
+
+    def invoice_deleted(self, at: datetime) -> InvoiceLink:
+        """The invoice was deleted in QBO: back to not invoiced, ready for a new generation."""
+        self._require(at, InvoiceState.INVOICED)
+        return self._move(
+            at,
+            InvoiceState.NOT_INVOICED,
+            f"invoice {self.qbo_invoice_id} deleted in QuickBooks",
+            generation=self.generation + 1,
+            request_id=None,
+            qbo_invoice_id=None,
+            doc_number=None,
+            sync_token=None,
+        )
+
+    def _require(self, at: datetime, *states: InvoiceState) -> None:
+        if at.tzinfo is None:
+            raise ValueError("transition times must be timezone-aware")
+        if self.state not in states:
+            allowed = " or ".join(STATUS_TEXT[s] for s in states)
+            raise InvalidTransition(f"This order's invoice is '{self.status_text}'; this step needs '{allowed}'.")
+
+    def _move(self, at: datetime, state: InvoiceState, note: str, **changes: object) -> InvoiceLink:
+        event = LinkEvent(at, state, note)
+        return replace(self, state=state, history=(*self.history, event), **changes)  # type: ignore[arg-type]
+
+
+def new_link(sales_order_id: int) -> InvoiceLink:
+    """The link of an SO that was never invoiced."""
+    return InvoiceLink(sales_order_id)
+
+
+def request_id_for(company_id: int, sales_order_id: int, generation: int) -> str:
+    """QBO `requestid` for creating this SO's invoice: fixed per (SO, generation), so retries replay."""
+    return f"ib-{company_id}-so-{sales_order_id}-g{generation}"

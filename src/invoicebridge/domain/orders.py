@@ -1,0 +1,222 @@
+"""Sales orders: rows, delivery status from delivered quantities, and validated construction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from functools import partial
+
+from invoicebridge.domain import checks
+from invoicebridge.domain.customers import Address, parse_address
+from invoicebridge.domain.errors import Problem, ValidationError
+from invoicebridge.domain.invoice_link import InvoiceState
+
+# The SO number becomes the invoice's DocNumber, which QBO caps at 21 characters.
+SO_NUMBER_MAX = 21
+
+
+class DeliveryStatus(StrEnum):
+    NOT_SHIPPED = "not_shipped"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    DELIVERED = "delivered"
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One row: a variant, how many, at what price, with which tax rate, at what cost; and how many went out."""
+
+    id: int | None
+    variant_id: int
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate_id: int | None
+    unit_cost: Decimal
+    delivered_quantity: Decimal = Decimal(0)
+    description: str = ""
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+    @property
+    def cost(self) -> Decimal:
+        return self.quantity * self.unit_cost
+
+
+@dataclass(frozen=True)
+class RowInput:
+    """A row as it arrives from the API, the CSV import or the demo, before validation."""
+
+    variant_id: object
+    quantity: object
+    unit_price: object
+    tax_rate_id: object = None
+    unit_cost: object = Decimal(0)
+    description: object = ""
+
+
+@dataclass(frozen=True)
+class SalesOrder:
+    """A sales order; addresses are a snapshot taken when it was made."""
+
+    id: int | None
+    company_id: int
+    number: str
+    customer_id: int
+    billing_address: Address
+    shipping_address: Address
+    created_at: datetime
+    delivery_deadline: date | None
+    currency: str
+    rows: tuple[OrderRow, ...]
+    delivered_at: datetime | None = None
+
+    @property
+    def total(self) -> Decimal:
+        """Σ quantity × price over the rows, before tax."""
+        return sum((row.amount for row in self.rows), Decimal(0))
+
+    @property
+    def delivery_status(self) -> DeliveryStatus:
+        delivered = [row.delivered_quantity for row in self.rows]
+        if all(d >= row.quantity for d, row in zip(delivered, self.rows, strict=True)):
+            return DeliveryStatus.DELIVERED
+        if any(d > 0 for d in delivered):
+            return DeliveryStatus.PARTIALLY_DELIVERED
+        return DeliveryStatus.NOT_SHIPPED
+
+    def record_delivery(self, deliveries: Mapping[int, object], when: datetime) -> SalesOrder:
+        """Add delivered quantities per row id. Refuses unknown rows and delivering more than ordered."""
+        _require_aware(when, "delivered_at")
+        check = checks.Checker()
+        by_id = {row.id: row for row in self.rows}
+        added: dict[int, Decimal] = {}
+        for row_id, quantity in deliveries.items():
+            field = f"rows[{row_id}].quantity"
+            row = by_id.get(row_id)
+            if row is None:
+                check.refuse(field, f"Order {self.number} has no row {row_id}.")
+                continue
+            delivered: Decimal | None = None
+            amount = check.run(field, partial(checks.positive, quantity, field, "The delivered quantity"), delivered)
+            if amount is not None and row.delivered_quantity + amount > row.quantity:
+                check.refuse(
+                    field,
+                    f"Cannot deliver {row.delivered_quantity + amount} of row {row_id}: "
+                    f"only {row.quantity} were ordered.",
+                )
+            elif amount is not None:
+                added[row_id] = amount
+        if not deliveries:
+            check.refuse("deliveries", "Say which rows were delivered and how many.")
+        check.done()
+        rows = tuple(
+            replace(row, delivered_quantity=row.delivered_quantity + added.get(row.id or 0, Decimal(0)))
+            for row in self.rows
+        )
+        updated = replace(self, rows=rows)
+        if updated.delivery_status is DeliveryStatus.DELIVERED and self.delivered_at is None:
+            updated = replace(updated, delivered_at=when)
+        return updated
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Which SOs a list shows; `created_from` inclusive, `created_to` exclusive."""
+
+    invoice_state: InvoiceState | None = None
+    delivery_status: DeliveryStatus | None = None
+    customer_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def so_number(value: object, field: str = "number") -> str:
+    return checks.text(value, field, max_length=SO_NUMBER_MAX, forbidden="\t\n\r", what="The SO number")
+
+
+def new_sales_order(
+    company_id: int,
+    number: object,
+    customer_id: object,
+    billing_address: object,
+    shipping_address: object,
+    created_at: object,
+    delivery_deadline: object,
+    currency: object,
+    rows: Sequence[RowInput],
+) -> SalesOrder:
+    """A validated SalesOrder. Raises ValidationError listing every problem, rows included."""
+    check = checks.Checker()
+    clean_number = check.run("number", lambda: so_number(number), "")
+    customer = check.run("customer_id", lambda: checks.identifier(customer_id, "customer_id", "The customer"), 0)
+    billing = check.run("billing_address", lambda: parse_address(billing_address, "billing_address"), Address())
+    shipping = check.run("shipping_address", lambda: parse_address(shipping_address, "shipping_address"), Address())
+    created = check.run("created_at", lambda: _aware(created_at, "created_at"), None)
+    deadline = check.run("delivery_deadline", lambda: _optional_date(delivery_deadline), None)
+    money = check.run("currency", lambda: checks.currency(currency), "")
+    clean_rows = _rows(rows, check)
+    check.done()
+    assert created is not None  # a bad created_at was refused by check.done()
+    return SalesOrder(None, company_id, clean_number, customer, billing, shipping, created, deadline, money, clean_rows)
+
+
+def _rows(rows: Sequence[RowInput], check: checks.Checker) -> tuple[OrderRow, ...]:
+    if not rows:
+        check.refuse("rows", "An order needs at least one row.")
+        return ()
+    return tuple(_row(row, index, check) for index, row in enumerate(rows, start=1))
+
+
+def _row(row: RowInput, index: int, check: checks.Checker) -> OrderRow:
+    at = f"rows[{index}]"
+    variant = check.run(
+        f"{at}.variant_id", lambda: checks.identifier(row.variant_id, f"{at}.variant_id", "The product"), 0
+    )
+    quantity = check.run(
+        f"{at}.quantity", lambda: checks.positive(row.quantity, at, f"The quantity (row {index})"), Decimal(0)
+    )
+    price = check.run(
+        f"{at}.unit_price",
+        lambda: checks.non_negative(row.unit_price, at, f"The price (row {index})"),
+        Decimal(0),
+    )
+    cost = check.run(
+        f"{at}.unit_cost",
+        lambda: checks.non_negative(row.unit_cost, at, f"The unit cost (row {index})"),
+        Decimal(0),
+    )
+    tax = None
+    if row.tax_rate_id is not None:
+        tax = check.run(f"{at}.tax_rate_id", lambda: checks.identifier(row.tax_rate_id, at, "The tax rate"), None)
+    text = check.run(
+        f"{at}.description",
+        lambda: checks.text(row.description, at, max_length=4000, required=False, forbidden="", what="The description"),
+        "",
+    )
+    return OrderRow(None, variant, quantity, price, tax, cost, Decimal(0), text)
+
+
+def _require_aware(moment: datetime, field: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError(
+            [Problem(field, "The time must carry a time zone (for example 2026-05-01T09:30:00+02:00).")]
+        )
+
+
+def _aware(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValidationError.single(field, "A date and time is required.")
+    _require_aware(value, field)
+    return value
+
+
+def _optional_date(value: object) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError.single("delivery_deadline", "The delivery deadline must be a date (YYYY-MM-DD).")
+    return value
