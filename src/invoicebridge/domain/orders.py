@@ -52,9 +52,9 @@ class RowInput:
 
     variant_id: object
     quantity: object
-    unit_price: object
+    unit_price: object = None  # None: the order book fills in the product's sales price
     tax_rate_id: object = None
-    unit_cost: object = Decimal(0)
+    unit_cost: object = None  # None: the order book fills in the product's unit cost
     description: object = ""
 
 

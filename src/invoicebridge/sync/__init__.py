@@ -1,0 +1,1 @@
+"""Use cases: the order book now; invoicing, matching, COGS and reconciliation come with later issues."""
