@@ -102,12 +102,18 @@ class InvoiceLinkRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block without commit() rolls back."""
 
-    companies: CompanyRepository
-    customers: CustomerRepository
-    products: ProductRepository
-    tax_rates: TaxRateRepository
-    sales_orders: SalesOrderRepository
-    invoice_links: InvoiceLinkRepository
+    @property
+    def companies(self) -> CompanyRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def products(self) -> ProductRepository: ...
+    @property
+    def tax_rates(self) -> TaxRateRepository: ...
+    @property
+    def sales_orders(self) -> SalesOrderRepository: ...
+    @property
+    def invoice_links(self) -> InvoiceLinkRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -1,0 +1,125 @@
+"""Rows ↔ domain objects. Kept apart from the queries so each stays short."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from invoicebridge.domain import (
+    Address,
+    Company,
+    Customer,
+    DeliveryStatus,
+    InvoiceLink,
+    InvoiceState,
+    LinkEvent,
+    OrderRow,
+    ProductVariant,
+    SalesOrder,
+    TaxRate,
+)
+from invoicebridge.store.tables import (
+    CompanyRow,
+    CustomerRow,
+    InvoiceLinkEventRow,
+    InvoiceLinkRow,
+    OrderLineRow,
+    ProductRow,
+    SalesOrderRow,
+    TaxRateRow,
+)
+
+
+def company(row: CompanyRow) -> Company:
+    return Company(row.id, row.name, row.home_currency, row.timezone)
+
+
+def address(data: dict[str, str]) -> Address:
+    return Address(**data)
+
+
+def customer(row: CustomerRow) -> Customer:
+    return Customer(
+        row.id, row.company_id, row.display_name, row.email, address(row.billing_address),
+        address(row.shipping_address), row.currency,
+    )  # fmt: skip
+
+
+def fill_customer(row: CustomerRow, c: Customer) -> CustomerRow:
+    row.company_id, row.display_name, row.email, row.currency = c.company_id, c.display_name, c.email, c.currency
+    row.billing_address, row.shipping_address = asdict(c.billing_address), asdict(c.shipping_address)
+    return row
+
+
+def product(row: ProductRow) -> ProductVariant:
+    return ProductVariant(row.id, row.company_id, row.sku, row.name, row.sales_price, row.unit_cost)
+
+
+def fill_product(row: ProductRow, p: ProductVariant) -> ProductRow:
+    row.company_id, row.sku, row.name, row.sales_price, row.unit_cost = (
+        p.company_id, p.sku, p.name, p.sales_price, p.unit_cost,
+    )  # fmt: skip
+    return row
+
+
+def tax_rate(row: TaxRateRow) -> TaxRate:
+    return TaxRate(row.id, row.company_id, row.name, row.percent)
+
+
+def sales_order(row: SalesOrderRow) -> SalesOrder:
+    rows = tuple(
+        OrderRow(
+            r.id,
+            r.variant_id,
+            r.quantity,
+            r.unit_price,
+            r.tax_rate_id,
+            r.unit_cost,
+            r.delivered_quantity,
+            r.description,
+        )
+        for r in row.rows
+    )
+    return SalesOrder(
+        row.id, row.company_id, row.number, row.customer_id, address(row.billing_address),
+        address(row.shipping_address), row.created_at, row.delivery_deadline, row.currency, rows, row.delivered_at,
+    )  # fmt: skip
+
+
+def fill_sales_order(row: SalesOrderRow, so: SalesOrder) -> SalesOrderRow:
+    row.company_id, row.number, row.customer_id, row.currency = so.company_id, so.number, so.customer_id, so.currency
+    row.billing_address, row.shipping_address = asdict(so.billing_address), asdict(so.shipping_address)
+    row.created_at, row.delivery_deadline, row.delivered_at = so.created_at, so.delivery_deadline, so.delivered_at
+    row.delivery_status = DeliveryStatus(so.delivery_status).value
+    existing = {line.id: line for line in row.rows}
+    lines = []
+    for position, r in enumerate(so.rows):
+        line = existing.get(r.id) if r.id is not None else None
+        line = line or OrderLineRow()
+        line.company_id, line.position, line.variant_id = so.company_id, position, r.variant_id
+        line.quantity, line.unit_price, line.tax_rate_id = r.quantity, r.unit_price, r.tax_rate_id
+        line.unit_cost, line.delivered_quantity, line.description = r.unit_cost, r.delivered_quantity, r.description
+        lines.append(line)
+    row.rows = lines
+    return row
+
+
+def invoice_link(row: InvoiceLinkRow) -> InvoiceLink:
+    history = tuple(LinkEvent(e.at, InvoiceState(e.state), e.note) for e in row.events)
+    return InvoiceLink(
+        row.sales_order_id, InvoiceState(row.state), row.generation, row.request_id, row.qbo_invoice_id,
+        row.doc_number, row.sync_token, row.error_code, row.error_message, row.error_detail, history,
+    )  # fmt: skip
+
+
+def fill_invoice_link(row: InvoiceLinkRow, company_id: int, link: InvoiceLink) -> InvoiceLinkRow:
+    row.company_id, row.sales_order_id, row.state, row.generation = (
+        company_id, link.sales_order_id, link.state.value, link.generation,
+    )  # fmt: skip
+    row.request_id, row.qbo_invoice_id, row.doc_number, row.sync_token = (
+        link.request_id, link.qbo_invoice_id, link.doc_number, link.sync_token,
+    )  # fmt: skip
+    row.error_code, row.error_message, row.error_detail = link.error_code, link.error_message, link.error_detail
+    # History only grows: append the events the row does not have yet.
+    for event in link.history[len(row.events) :]:
+        row.events.append(InvoiceLinkEventRow(at=event.at, state=event.state.value, note=event.note))
+    return row

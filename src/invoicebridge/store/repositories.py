@@ -1,0 +1,283 @@
+"""SQLAlchemy repositories. They satisfy `sync.ports` structurally (store does not import sync).
+
+Every query filters by company_id. Lists use keyset pagination on id, so a page never repeats or skips a row
+while others are inserted. A broken unique constraint becomes a domain Conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from invoicebridge.domain import (
+    Company,
+    Conflict,
+    Customer,
+    InvoiceLink,
+    InvoiceState,
+    NotFound,
+    OrderFilter,
+    Page,
+    PageRequest,
+    ProductVariant,
+    SalesOrder,
+    TaxRate,
+    new_link,
+)
+from invoicebridge.store import mapping
+from invoicebridge.store.tables import (
+    CompanyRow,
+    CustomerRow,
+    InvoiceLinkRow,
+    ProductRow,
+    SalesOrderRow,
+    TaxRateRow,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _page(
+    session: Session, query: Select[Any], id_column: Any, page: PageRequest, to_domain: Callable[[Any], T]
+) -> Page[T]:
+    if page.after is not None:
+        query = query.where(id_column > page.after)
+    rows = session.scalars(query.order_by(id_column).limit(page.limit + 1)).all()
+    items = tuple(to_domain(r) for r in rows[: page.limit])
+    next_after = rows[page.limit - 1].id if len(rows) > page.limit else None
+    return Page(items, next_after)
+
+
+def _flush(session: Session, conflict: Conflict) -> None:
+    """Flush inside a savepoint so a unique-constraint failure leaves the transaction usable."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
+            raise conflict from None
+        raise
+
+
+def _scoped(session: Session, model: type[R], company_id: int, object_id: int, kind: str) -> R:
+    row = session.scalars(
+        select(model).where(model.company_id == company_id, model.id == object_id)  # type: ignore[attr-defined]
+    ).one_or_none()
+    if row is None:
+        raise NotFound(kind, object_id)
+    return row
+
+
+class SqlCompanies:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, company: Company) -> Company:
+        row = CompanyRow(name=company.name, home_currency=company.home_currency, timezone=company.timezone)
+        self._s.add(row)
+        self._s.flush()
+        return mapping.company(row)
+
+    def get(self, company_id: int) -> Company:
+        row = self._s.get(CompanyRow, company_id)
+        if row is None:
+            raise NotFound("company", company_id)
+        return mapping.company(row)
+
+    def list(self, page: PageRequest) -> Page[Company]:
+        return _page(self._s, select(CompanyRow), CompanyRow.id, page, mapping.company)
+
+
+class SqlCustomers:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, customer: Customer) -> Customer:
+        row = mapping.fill_customer(CustomerRow(), customer)
+        self._s.add(row)
+        self._s.flush()
+        return mapping.customer(row)
+
+    def get(self, company_id: int, customer_id: int) -> Customer:
+        return mapping.customer(_scoped(self._s, CustomerRow, company_id, customer_id, "customer"))
+
+    def update(self, customer: Customer) -> Customer:
+        row = _scoped(self._s, CustomerRow, customer.company_id, customer.id or 0, "customer")
+        mapping.fill_customer(row, customer)
+        self._s.flush()
+        return mapping.customer(row)
+
+    def list(self, company_id: int, page: PageRequest) -> Page[Customer]:
+        query = select(CustomerRow).where(CustomerRow.company_id == company_id)
+        return _page(self._s, query, CustomerRow.id, page, mapping.customer)
+
+    def find_by_email(self, company_id: int, email: str) -> Customer | None:
+        return self._first(CustomerRow.email == email, company_id)
+
+    def find_by_display_name(self, company_id: int, name: str) -> Customer | None:
+        return self._first(CustomerRow.display_name == name, company_id)
+
+    def _first(self, condition: Any, company_id: int) -> Customer | None:
+        query = select(CustomerRow).where(CustomerRow.company_id == company_id, condition).order_by(CustomerRow.id)
+        row = self._s.scalars(query.limit(1)).first()
+        return mapping.customer(row) if row else None
+
+
+class SqlProducts:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, product: ProductVariant) -> ProductVariant:
+        row = mapping.fill_product(ProductRow(), product)
+        self._s.add(row)
+        _flush(self._s, _sku_taken(product.sku))
+        return mapping.product(row)
+
+    def get(self, company_id: int, product_id: int) -> ProductVariant:
+        return mapping.product(_scoped(self._s, ProductRow, company_id, product_id, "product"))
+
+    def update(self, product: ProductVariant) -> ProductVariant:
+        row = _scoped(self._s, ProductRow, product.company_id, product.id or 0, "product")
+        mapping.fill_product(row, product)
+        _flush(self._s, _sku_taken(product.sku))
+        return mapping.product(row)
+
+    def list(self, company_id: int, page: PageRequest) -> Page[ProductVariant]:
+        query = select(ProductRow).where(ProductRow.company_id == company_id)
+        return _page(self._s, query, ProductRow.id, page, mapping.product)
+
+    def get_by_sku(self, company_id: int, sku: str) -> ProductVariant | None:
+        query = select(ProductRow).where(ProductRow.company_id == company_id, ProductRow.sku == sku)
+        row = self._s.scalars(query).one_or_none()
+        return mapping.product(row) if row else None
+
+
+def _sku_taken(sku: str) -> Conflict:
+    return Conflict("sku", f"SKU {sku} is already used by another product in this company.")
+
+
+class SqlTaxRates:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, rate: TaxRate) -> TaxRate:
+        row = TaxRateRow(company_id=rate.company_id, name=rate.name, percent=rate.percent)
+        self._s.add(row)
+        self._s.flush()
+        return mapping.tax_rate(row)
+
+    def get(self, company_id: int, rate_id: int) -> TaxRate:
+        return mapping.tax_rate(_scoped(self._s, TaxRateRow, company_id, rate_id, "tax rate"))
+
+    def update(self, rate: TaxRate) -> TaxRate:
+        row = _scoped(self._s, TaxRateRow, rate.company_id, rate.id or 0, "tax rate")
+        row.name, row.percent = rate.name, rate.percent
+        self._s.flush()
+        return mapping.tax_rate(row)
+
+    def list(self, company_id: int, page: PageRequest) -> Page[TaxRate]:
+        query = select(TaxRateRow).where(TaxRateRow.company_id == company_id)
+        return _page(self._s, query, TaxRateRow.id, page, mapping.tax_rate)
+
+    def find_by_name(self, company_id: int, name: str) -> TaxRate | None:
+        query = select(TaxRateRow).where(TaxRateRow.company_id == company_id, TaxRateRow.name == name)
+        row = self._s.scalars(query.order_by(TaxRateRow.id).limit(1)).first()
+        return mapping.tax_rate(row) if row else None
+
+
+class SqlSalesOrders:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, order: SalesOrder) -> SalesOrder:
+        row = mapping.fill_sales_order(SalesOrderRow(), order)
+        self._s.add(row)
+        _flush(self._s, _number_taken(order.number))
+        return mapping.sales_order(row)
+
+    def get(self, company_id: int, order_id: int) -> SalesOrder:
+        return mapping.sales_order(_scoped(self._s, SalesOrderRow, company_id, order_id, "sales order"))
+
+    def get_by_number(self, company_id: int, number: str) -> SalesOrder | None:
+        query = select(SalesOrderRow).where(SalesOrderRow.company_id == company_id, SalesOrderRow.number == number)
+        row = self._s.scalars(query).one_or_none()
+        return mapping.sales_order(row) if row else None
+
+    def update(self, order: SalesOrder) -> SalesOrder:
+        row = _scoped(self._s, SalesOrderRow, order.company_id, order.id or 0, "sales order")
+        mapping.fill_sales_order(row, order)
+        _flush(self._s, _number_taken(order.number))
+        return mapping.sales_order(row)
+
+    def list(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[SalesOrder]:
+        query = select(SalesOrderRow).where(SalesOrderRow.company_id == company_id)
+        for condition in _order_conditions(filters):
+            query = query.where(condition)
+        if filters.invoice_state is not None:
+            query = _with_invoice_state(query, company_id, filters.invoice_state)
+        return _page(self._s, query, SalesOrderRow.id, page, mapping.sales_order)
+
+
+def _number_taken(number: str) -> Conflict:
+    return Conflict("number", f"Sales order number {number} is already used in this company.")
+
+
+def _order_conditions(filters: OrderFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.delivery_status is not None:
+        conditions.append(SalesOrderRow.delivery_status == filters.delivery_status.value)
+    if filters.customer_id is not None:
+        conditions.append(SalesOrderRow.customer_id == filters.customer_id)
+    if filters.created_from is not None:
+        conditions.append(SalesOrderRow.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        conditions.append(SalesOrderRow.created_at < filters.created_to)
+    return conditions
+
+
+def _with_invoice_state(query: Select[Any], company_id: int, state: InvoiceState) -> Select[Any]:
+    """An SO without a stored link is Not invoiced, hence the outer join."""
+    query = query.outerjoin(
+        InvoiceLinkRow,
+        (InvoiceLinkRow.sales_order_id == SalesOrderRow.id) & (InvoiceLinkRow.company_id == company_id),
+    )
+    if state is InvoiceState.NOT_INVOICED:
+        return query.where((InvoiceLinkRow.id.is_(None)) | (InvoiceLinkRow.state == state.value))
+    return query.where(InvoiceLinkRow.state == state.value)
+
+
+class SqlInvoiceLinks:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, company_id: int, sales_order_id: int) -> InvoiceLink:
+        row = self._row(company_id, sales_order_id)
+        return mapping.invoice_link(row) if row else new_link(sales_order_id)
+
+    def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
+        query = select(InvoiceLinkRow).where(
+            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id.in_(list(sales_order_ids))
+        )
+        found = {row.sales_order_id: mapping.invoice_link(row) for row in self._s.scalars(query)}
+        return {so_id: found.get(so_id) or new_link(so_id) for so_id in sales_order_ids}
+
+    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
+        _scoped(self._s, SalesOrderRow, company_id, link.sales_order_id, "sales order")
+        row = self._row(company_id, link.sales_order_id)
+        if row is None:
+            row = InvoiceLinkRow()
+            self._s.add(row)
+        mapping.fill_invoice_link(row, company_id, link)
+        _flush(self._s, Conflict("invoice", "This order's invoice was changed at the same time; try again."))
+        return mapping.invoice_link(row)
+
+    def _row(self, company_id: int, sales_order_id: int) -> InvoiceLinkRow | None:
+        query = select(InvoiceLinkRow).where(
+            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id == sales_order_id
+        )
+        return self._s.scalars(query).one_or_none()

@@ -1,0 +1,169 @@
+"""The schema (SQLAlchemy 2). Every table but `companies` carries company_id; the unique constraints here are
+what make SO numbers, SKUs and one-invoice-link-per-SO hold even under concurrent writers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+AMOUNT = Numeric(18, 4)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware datetimes on every backend (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), Decimal: AMOUNT, date: Date()}
+
+
+class CompanyRow(Base):
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    home_currency: Mapped[str] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+def company_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    display_name: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(100))
+    billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+    __table_args__ = (Index("ix_customers_company_email", "company_id", "email"),)
+
+
+class ProductRow(Base):
+    __tablename__ = "product_variants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    sales_price: Mapped[Decimal]
+    unit_cost: Mapped[Decimal]
+    __table_args__ = (UniqueConstraint("company_id", "sku", name="uq_product_variants_company_sku"),)
+
+
+class TaxRateRow(Base):
+    __tablename__ = "tax_rates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    percent: Mapped[Decimal] = mapped_column(Numeric(9, 4))
+
+
+class SalesOrderRow(Base):
+    __tablename__ = "sales_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    number: Mapped[str] = mapped_column(String(21))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    billing_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    delivery_deadline: Mapped[date | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    delivery_status: Mapped[str] = mapped_column(String(24))  # derived from rows; stored so lists can filter on it
+    delivered_at: Mapped[datetime | None]
+    rows: Mapped[list[OrderLineRow]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderLineRow.position", lazy="selectin"
+    )
+    __table_args__ = (
+        UniqueConstraint("company_id", "number", name="uq_sales_orders_company_number"),
+        Index("ix_sales_orders_company_created", "company_id", "created_at"),
+    )
+
+
+class OrderLineRow(Base):
+    __tablename__ = "sales_order_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"))
+    quantity: Mapped[Decimal]
+    unit_price: Mapped[Decimal]
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    unit_cost: Mapped[Decimal]
+    delivered_quantity: Mapped[Decimal]
+    description: Mapped[str] = mapped_column(Text)
+
+
+class InvoiceLinkRow(Base):
+    __tablename__ = "invoice_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    generation: Mapped[int]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    qbo_invoice_id: Mapped[str | None] = mapped_column(String(32))
+    doc_number: Mapped[str | None] = mapped_column(String(21))
+    sync_token: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[list[InvoiceLinkEventRow]] = relationship(
+        cascade="all, delete-orphan", order_by="InvoiceLinkEventRow.id", lazy="selectin"
+    )
+    __table_args__ = (
+        UniqueConstraint("company_id", "sales_order_id", name="uq_invoice_links_company_order"),
+        Index("ix_invoice_links_company_state", "company_id", "state"),
+    )
+
+
+class InvoiceLinkEventRow(Base):
+    __tablename__ = "invoice_link_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("invoice_links.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,45 @@
+"""One transaction over every repository (one SQLAlchemy session)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from invoicebridge.store.repositories import (
+    SqlCompanies,
+    SqlCustomers,
+    SqlInvoiceLinks,
+    SqlProducts,
+    SqlSalesOrders,
+    SqlTaxRates,
+)
+
+
+class SqlUnitOfWork:
+    """Use as `with uow: ...; uow.commit()`. Leaving without commit rolls back; the session always closes."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        self.companies = SqlCompanies(self.session)
+        self.customers = SqlCustomers(self.session)
+        self.products = SqlProducts(self.session)
+        self.tax_rates = SqlTaxRates(self.session)
+        self.sales_orders = SqlSalesOrders(self.session)
+        self.invoice_links = SqlInvoiceLinks(self.session)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
