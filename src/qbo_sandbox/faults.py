@@ -151,7 +151,9 @@ def throttled() -> ThrottleFault:
 
 def system_error(detail: str = "An application error has occurred while processing your request") -> SystemFault:
     """Code 10000: an internal error (HTTP 500); used by fault injection."""
-    return SystemFault([ErrorEntry("An application error has occurred while processing your request", detail, SYSTEM_ERROR)])
+    return SystemFault(
+        [ErrorEntry("An application error has occurred while processing your request", detail, SYSTEM_ERROR)]
+    )
 
 
 def qbo_time(now: datetime | None = None) -> str:
