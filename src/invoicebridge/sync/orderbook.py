@@ -181,6 +181,7 @@ class OrderBook:
         with self._uow() as uow:
             uow.companies.get(company_id)
             customer = _customer_or_none(uow, company_id, customer_id)
+            _check_references(uow, company_id, customer_id, customer, rows)
             order = new_sales_order(
                 company_id,
                 number,
@@ -192,7 +193,6 @@ class OrderBook:
                 currency if currency is not None else (customer.currency if customer else None),
                 _fill_rows(uow, company_id, rows),
             )
-            _check_references(uow, company_id, order, customer)
             _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.add(order)
             uow.commit()
@@ -218,9 +218,9 @@ class OrderBook:
                 ),
             )
             row_inputs = rows if rows is not None else [_as_input(row) for row in current.rows]
+            customer = _customer_or_none(uow, company_id, merged["customer_id"])
+            _check_references(uow, company_id, merged["customer_id"], customer, row_inputs)
             order = new_sales_order(company_id, rows=_fill_rows(uow, company_id, row_inputs), **merged)
-            customer = _customer_or_none(uow, company_id, order.customer_id)
-            _check_references(uow, company_id, order, customer)
             if order.number != current.number:
                 _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.update(replace(order, id=current.id))
@@ -307,11 +307,14 @@ def _product_or_none(uow: UnitOfWork, company_id: int, product_id: object) -> Pr
         return None
 
 
-def _check_references(uow: UnitOfWork, company_id: int, order: SalesOrder, customer: Customer | None) -> None:
+def _check_references(
+    uow: UnitOfWork, company_id: int, customer_id: object, customer: Customer | None, rows: Sequence[RowInput]
+) -> None:
+    """Unknown references are the root cause of everything else wrong with an order: report them first."""
     problems = []
     if customer is None:
-        problems.append(Problem("customer_id", f"There is no customer {order.customer_id} in this company."))
-    for index, row in enumerate(order.rows, start=1):
+        problems.append(Problem("customer_id", f"There is no customer {customer_id} in this company."))
+    for index, row in enumerate(rows, start=1):
         if _product_or_none(uow, company_id, row.variant_id) is None:
             problems.append(
                 Problem(f"rows[{index}].variant_id", f"There is no product {row.variant_id} (row {index}).")
@@ -324,7 +327,9 @@ def _check_references(uow: UnitOfWork, company_id: int, order: SalesOrder, custo
         raise ValidationError(problems)
 
 
-def _tax_rate_exists(uow: UnitOfWork, company_id: int, rate_id: int) -> bool:
+def _tax_rate_exists(uow: UnitOfWork, company_id: int, rate_id: object) -> bool:
+    if isinstance(rate_id, bool) or not isinstance(rate_id, int):
+        return False
     try:
         uow.tax_rates.get(company_id, rate_id)
     except NotFound:
