@@ -1,0 +1,258 @@
+"""Importing sales orders from CSV, one line per SO row (format: docs/import.md).
+
+Each SO is all or nothing: its lines are checked together, and its customer, products, tax rates and the order
+itself are written in one unit of work, so a refused SO leaves nothing behind. Importing is idempotent by SO
+number: an SO already in the book is skipped and reported, never duplicated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from invoicebridge.domain import (
+    Company,
+    Customer,
+    InvoiceBridgeError,
+    Problem,
+    ProductVariant,
+    RowInput,
+    TaxRate,
+    ValidationError,
+    new_customer,
+    new_product,
+    new_sales_order,
+    new_tax_rate,
+)
+from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+REQUIRED = ("so_number", "customer_name", "sku", "quantity", "unit_price")
+ADDRESS_PARTS = ("line1", "line2", "city", "region", "postal_code", "country")
+ADDRESS_COLUMNS = tuple(f"{kind}_{part}" for kind in ("bill", "ship") for part in ADDRESS_PARTS)
+OPTIONAL = (
+    "created_at", "customer_email", "currency", "product_name", "unit_cost", "tax_name", "tax_percent",
+    "delivery_deadline", "description", *ADDRESS_COLUMNS,
+)  # fmt: skip
+# Columns that describe the SO, not the row: every line of one SO must agree on them.
+ORDER_COLUMNS = ("created_at", "customer_name", "customer_email", "currency", "delivery_deadline", *ADDRESS_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # the line in the file (the header is line 1)
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return (self.cells.get(column) or "").strip()
+
+
+@dataclass(frozen=True)
+class RefusedOrder:
+    so_number: str
+    problems: tuple[tuple[int, str, str], ...]  # (line, field, message)
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, SO number, reason)
+    refused: list[RefusedOrder] = field(default_factory=list)
+
+
+class ImportFileError(InvoiceBridgeError):
+    """The file cannot be read as orders at all (not CSV, missing columns); nothing was imported."""
+
+
+def read_lines(text: str) -> list[Line]:
+    """Parse the CSV text; raises ImportFileError naming the missing or unknown columns."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportFileError(f"The file lacks the required columns: {', '.join(missing)} (see docs/import.md).")
+    unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise ImportFileError(f"Unknown columns: {', '.join(unknown)} (see docs/import.md for the format).")
+    try:
+        return [
+            Line(reader.line_num, {(k or "").strip(): v or "" for k, v in row.items() if k is not None})
+            for row in reader
+        ]
+    except csv.Error as error:
+        raise ImportFileError(f"Line {reader.line_num}: not valid CSV ({error}).") from None
+
+
+def group_by_order(lines: Iterable[Line]) -> dict[str, list[Line]]:
+    orders: dict[str, list[Line]] = {}
+    for line in lines:
+        orders.setdefault(line.get("so_number"), []).append(line)
+    return orders
+
+
+class OrderImporter:
+    """Imports SOs into one company of the order book."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime]) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def run(self, company_id: int, text: str, on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+        """Import every SO of `text`; returns what was imported, skipped and refused (with lines and reasons)."""
+        orders = group_by_order(read_lines(text))
+        report = ImportReport()
+        with self._uow() as uow:
+            company = uow.companies.get(company_id)
+        for done, (number, lines) in enumerate(orders.items(), start=1):
+            self._import_one(company, number, lines, report)
+            if on_progress:
+                on_progress(done, len(orders))
+        return report
+
+    def _import_one(self, company: Company, number: str, lines: list[Line], report: ImportReport) -> None:
+        with self._uow() as uow:
+            assert company.id is not None
+            if number and uow.sales_orders.get_by_number(company.id, number) is not None:
+                report.skipped.append((lines[0].number, number, "already in the order book"))
+                return
+            try:
+                _write_order(uow, company, number, lines, self._clock())
+            except ValidationError as error:
+                report.refused.append(RefusedOrder(number, tuple(_locate(p, lines) for p in error.problems)))
+                return
+            uow.commit()
+        report.imported.append(number)
+
+
+def _write_order(uow: UnitOfWork, company: Company, number: str, lines: list[Line], now: datetime) -> None:
+    """Resolve or create what the SO refers to, then the SO; raises ValidationError with every problem."""
+    assert company.id is not None
+    _check_agreement(lines)
+    first = lines[0]
+    customer = _customer(uow, company, first)
+    rows = [_row(uow, company.id, line) for line in lines]
+    created_at = _created_at(first.get("created_at"), company.zone) or now
+    order = new_sales_order(
+        company.id, number, customer.id, _address(first, "bill") or customer.billing_address,
+        _address(first, "ship") or customer.shipping_address, created_at, _date(first.get("delivery_deadline")),
+        first.get("currency") or customer.currency, rows,
+    )  # fmt: skip
+    uow.sales_orders.add(order)
+
+
+def _check_agreement(lines: list[Line]) -> None:
+    first = lines[0]
+    problems = [
+        Problem(f"line {line.number}.{column}", f"Differs from line {first.number} of the same order.")
+        for line in lines[1:]
+        for column in ORDER_COLUMNS
+        if line.get(column) and line.get(column) != first.get(column)
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+
+def _customer(uow: UnitOfWork, company: Company, line: Line) -> Customer:
+    """Matched by e-mail, then by display name; else created from the line."""
+    assert company.id is not None
+    email, name = line.get("customer_email"), line.get("customer_name")
+    found = (email and uow.customers.find_by_email(company.id, email)) or uow.customers.find_by_display_name(
+        company.id, name
+    )
+    if found:
+        return found
+    draft = new_customer(
+        company.id, name, email or None, _address(line, "bill"), _address(line, "ship"),
+        line.get("currency") or company.home_currency,
+    )  # fmt: skip
+    return uow.customers.add(draft)
+
+
+def _row(uow: UnitOfWork, company_id: int, line: Line) -> RowInput:
+    product = _product(uow, company_id, line)
+    tax = _tax_rate(uow, company_id, line)
+    return RowInput(
+        product.id, line.get("quantity"), line.get("unit_price"), tax.id if tax else None,
+        line.get("unit_cost") or product.unit_cost, line.get("description"),
+    )  # fmt: skip
+
+
+def _product(uow: UnitOfWork, company_id: int, line: Line) -> ProductVariant:
+    """Matched by SKU (never changed); else created from the line."""
+    existing = uow.products.get_by_sku(company_id, line.get("sku"))
+    if existing:
+        return existing
+    name = line.get("product_name") or line.get("sku")
+    draft = _at(
+        line,
+        lambda: new_product(company_id, line.get("sku"), name, line.get("unit_price"), line.get("unit_cost") or "0"),
+    )
+    return uow.products.add(draft)
+
+
+def _tax_rate(uow: UnitOfWork, company_id: int, line: Line) -> TaxRate | None:
+    name, percent = line.get("tax_name"), line.get("tax_percent")
+    if not name and not percent:
+        return None
+    name = name or f"{percent}%"
+    existing = uow.tax_rates.find_by_name(company_id, name)
+    if existing:
+        if percent and _at(line, lambda: new_tax_rate(company_id, name, percent)).percent != existing.percent:
+            raise ValidationError.single(
+                f"line {line.number}.tax_percent",
+                f"Tax rate {name} is {existing.percent}% in the order book, the file says {percent}%.",
+            )
+        return existing
+    if not percent:
+        raise ValidationError.single(f"line {line.number}.tax_percent", f"Tax rate {name} is new: give its percent.")
+    return uow.tax_rates.add(_at(line, lambda: new_tax_rate(company_id, name, percent)))
+
+
+def _at(line: Line, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except ValidationError as error:
+        raise ValidationError(Problem(f"line {line.number}.{p.field}", p.message) for p in error.problems) from None
+
+
+def _address(line: Line, kind: str) -> dict[str, str] | None:
+    parts = {p: line.get(f"{kind}_{p}") for p in ADDRESS_PARTS}
+    return parts if any(parts.values()) else None
+
+
+def _created_at(value: str, zone: ZoneInfo) -> datetime | None:
+    """ISO 8601; a date alone or a time without offset is read in the company's time zone."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.single("created_at", f"{value!r} is not a date (YYYY-MM-DD or ISO 8601).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _date(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError.single("delivery_deadline", f"{value!r} is not a date (YYYY-MM-DD).") from None
+
+
+def _locate(problem: Problem, lines: list[Line]) -> tuple[int, str, str]:
+    """(line, field, message): a problem already naming its line keeps it; one about row n points at line n."""
+    if problem.field.startswith("line "):
+        head, _, rest = problem.field.partition(".")
+        return int(head.removeprefix("line ")), rest, problem.message
+    if problem.field.startswith("rows["):
+        index = int(problem.field[5 : problem.field.index("]")])
+        if 1 <= index <= len(lines):
+            return lines[index - 1].number, problem.field.partition(".")[2], problem.message
+    return lines[0].number, problem.field, problem.message

@@ -1,0 +1,79 @@
+"""One JSON error shape for every error: {"error": {"code", "message", "problems": [{"field", "message"}]}}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from invoicebridge.domain import Conflict, InvalidTransition, NotFound, Problem, ValidationError
+from invoicebridge.web.schemas import ErrorBody, ErrorOut, ProblemOut
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, problems: tuple[Problem, ...] = ()) -> JSONResponse:
+    body = ErrorOut(
+        error=ErrorBody(
+            code=code, message=message, problems=[ProblemOut(field=p.field, message=p.message) for p in problems]
+        )
+    )
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
+async def _validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ValidationError)
+    return error_response(422, "validation_error", "The input was refused; see problems.", error.problems)
+
+
+async def _request_validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = tuple(Problem(_field(e["loc"]), _sentence(e["msg"])) for e in error.errors())
+    return error_response(422, "validation_error", "The input was refused; see problems.", problems)
+
+
+async def _not_found(_: Request, error: Exception) -> JSONResponse:
+    return error_response(404, "not_found", str(error))
+
+
+async def _conflict(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Conflict)
+    return error_response(409, "conflict", error.message, (Problem(error.field, error.message),))
+
+
+async def _invalid_transition(_: Request, error: Exception) -> JSONResponse:
+    return error_response(409, "invalid_transition", str(error))
+
+
+async def _http(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    return error_response(error.status_code, "http_error", str(error.detail))
+
+
+async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, "internal_error", "Something went wrong on our side; nothing was changed.")
+
+
+def install(app: FastAPI) -> None:
+    """Route every error kind to the one shape."""
+    app.add_exception_handler(ValidationError, _validation)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(InvalidTransition, _invalid_transition)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _field(location: tuple[int | str, ...] | list[int | str]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def _sentence(message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")

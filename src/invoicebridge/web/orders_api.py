@@ -1,0 +1,72 @@
+"""/api/companies/{company_id}/sales-orders: create, read, update, list with filters, record deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
+
+from invoicebridge.domain import DeliveryStatus, InvoiceState, OrderFilter
+from invoicebridge.web.api import ERRORS, changes
+from invoicebridge.web.deps import Book, Paging
+from invoicebridge.web.schemas import DeliveryIn, InvoiceOut, PageOut, SalesOrderIn, SalesOrderOut, SalesOrderPatch
+
+router = APIRouter(prefix="/api/companies/{company_id}/sales-orders", tags=["sales orders"], responses=ERRORS)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_sales_order(company_id: int, body: SalesOrderIn, book: Book) -> SalesOrderOut:
+    fields = changes(body)
+    fields["rows"] = [row.to_domain() for row in body.rows]
+    order = book.create_sales_order(company_id, **fields)
+    return SalesOrderOut.of(book.get_sales_order(company_id, order.id or 0))
+
+
+@router.get("")
+def list_sales_orders(
+    company_id: int,
+    book: Book,
+    page: Paging,
+    invoice_state: InvoiceState | None = None,
+    delivery_status: DeliveryStatus | None = None,
+    customer_id: int | None = None,
+    created_from: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
+    created_to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+) -> PageOut[SalesOrderOut]:
+    filters = OrderFilter(invoice_state, delivery_status, customer_id, created_from, created_to)
+    found = book.list_sales_orders(company_id, filters, page)
+    return PageOut(items=[SalesOrderOut.of(v) for v in found.items], next_after=found.next_after)
+
+
+@router.get("/by-number/{number}")
+def get_sales_order_by_number(company_id: int, number: str, book: Book) -> SalesOrderOut:
+    return SalesOrderOut.of(book.get_sales_order_by_number(company_id, number))
+
+
+@router.get("/{order_id}")
+def get_sales_order(company_id: int, order_id: int, book: Book) -> SalesOrderOut:
+    return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
+
+
+@router.patch("/{order_id}")
+def update_sales_order(company_id: int, order_id: int, body: SalesOrderPatch, book: Book) -> SalesOrderOut:
+    fields = changes(body)
+    if body.rows is not None:
+        fields["rows"] = [row.to_domain() for row in body.rows]
+    book.update_sales_order(company_id, order_id, **fields)
+    return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
+
+
+@router.post("/{order_id}/deliveries")
+def record_delivery(company_id: int, order_id: int, body: DeliveryIn, book: Book) -> SalesOrderOut:
+    deliveries: dict[int, object] = {}
+    for line in body.rows:
+        deliveries[line.row_id] = line.quantity
+    book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
+    return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
+
+
+@router.get("/{order_id}/invoice")
+def get_invoice_status(company_id: int, order_id: int, book: Book) -> InvoiceOut:
+    return InvoiceOut.of(book.invoice_link(company_id, order_id))

@@ -1,0 +1,307 @@
+"""JSON shapes of the API. Amounts travel as decimal strings ("12.50"), never as JSON numbers with a fraction,
+because a float has already lost the cents it was meant to carry."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from invoicebridge.domain import (
+    Address,
+    Company,
+    Customer,
+    DeliveryStatus,
+    InvoiceLink,
+    InvoiceState,
+    OrderRow,
+    ProductVariant,
+    RowInput,
+    TaxRate,
+)
+from invoicebridge.sync.orderbook import OrderView
+
+T = TypeVar("T")
+
+
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError('give amounts as decimal strings such as "12.50", not JSON numbers with a fraction')
+    if isinstance(value, bool):
+        raise ValueError("an amount is required, not true/false")
+    return value
+
+
+def money_text(value: Decimal) -> str:
+    """At least two decimals ("12.50"), more only when the amount has them ("0.0001")."""
+    value = value.normalize()
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+        value = value.quantize(Decimal("0.01"))
+    return format(value, "f")
+
+
+def quantity_text(value: Decimal) -> str:
+    normal = value.normalize()
+    return format(normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal, "f")
+
+
+AmountIn = Annotated[str | int, BeforeValidator(_no_float), Field(examples=["12.50"])]
+MoneyOut = Annotated[Decimal, PlainSerializer(money_text, return_type=str)]
+QuantityOut = Annotated[Decimal, PlainSerializer(quantity_text, return_type=str)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AddressBody(Strict):
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+    @classmethod
+    def of(cls, address: Address) -> AddressBody:
+        return cls(**asdict(address))
+
+
+class CompanyIn(Strict):
+    name: str
+    home_currency: str = Field(examples=["USD"])
+    timezone: str = Field(examples=["America/New_York"])
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    home_currency: str
+    timezone: str
+
+    @classmethod
+    def of(cls, c: Company) -> CompanyOut:
+        return cls(id=c.id or 0, name=c.name, home_currency=c.home_currency, timezone=c.timezone)
+
+
+class CustomerIn(Strict):
+    display_name: str
+    email: str | None = None
+    billing_address: AddressBody | None = None
+    shipping_address: AddressBody | None = None
+    currency: str | None = Field(None, description="ISO 4217; defaults to the company's home currency")
+
+
+class CustomerPatch(Strict):
+    display_name: str | None = None
+    email: str | None = None
+    billing_address: AddressBody | None = None
+    shipping_address: AddressBody | None = None
+    currency: str | None = None
+
+
+class CustomerOut(BaseModel):
+    id: int
+    display_name: str
+    email: str | None
+    billing_address: AddressBody
+    shipping_address: AddressBody
+    currency: str
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerOut:
+        return cls(
+            id=c.id or 0, display_name=c.display_name, email=c.email, currency=c.currency,
+            billing_address=AddressBody.of(c.billing_address), shipping_address=AddressBody.of(c.shipping_address),
+        )  # fmt: skip
+
+
+class ProductIn(Strict):
+    sku: str
+    name: str
+    sales_price: AmountIn
+    unit_cost: AmountIn = "0"
+
+
+class ProductPatch(Strict):
+    sku: str | None = None
+    name: str | None = None
+    sales_price: AmountIn | None = None
+    unit_cost: AmountIn | None = None
+
+
+class ProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    sales_price: MoneyOut
+    unit_cost: MoneyOut
+
+    @classmethod
+    def of(cls, p: ProductVariant) -> ProductOut:
+        return cls(id=p.id or 0, sku=p.sku, name=p.name, sales_price=p.sales_price, unit_cost=p.unit_cost)
+
+
+class TaxRateIn(Strict):
+    name: str
+    percent: AmountIn
+
+
+class TaxRatePatch(Strict):
+    name: str | None = None
+    percent: AmountIn | None = None
+
+
+class TaxRateOut(BaseModel):
+    id: int
+    name: str
+    percent: QuantityOut
+
+    @classmethod
+    def of(cls, r: TaxRate) -> TaxRateOut:
+        return cls(id=r.id or 0, name=r.name, percent=r.percent)
+
+
+class RowIn(Strict):
+    variant_id: int
+    quantity: AmountIn
+    unit_price: AmountIn | None = Field(None, description="defaults to the product's sales price")
+    tax_rate_id: int | None = None
+    unit_cost: AmountIn | None = Field(None, description="defaults to the product's unit cost")
+    description: str = ""
+
+    def to_domain(self) -> RowInput:
+        return RowInput(
+            self.variant_id, self.quantity, self.unit_price, self.tax_rate_id, self.unit_cost, self.description
+        )
+
+
+class SalesOrderIn(Strict):
+    number: str = Field(examples=["SO-1001"])
+    customer_id: int
+    rows: list[RowIn]
+    billing_address: AddressBody | None = Field(None, description="defaults to the customer's")
+    shipping_address: AddressBody | None = Field(None, description="defaults to the customer's")
+    created_at: AwareDatetime | None = Field(None, description="defaults to now; must carry a time zone")
+    delivery_deadline: date | None = None
+    currency: str | None = Field(None, description="defaults to the customer's currency")
+
+
+class SalesOrderPatch(Strict):
+    number: str | None = None
+    customer_id: int | None = None
+    rows: list[RowIn] | None = None
+    billing_address: AddressBody | None = None
+    shipping_address: AddressBody | None = None
+    created_at: AwareDatetime | None = None
+    delivery_deadline: date | None = None
+    currency: str | None = None
+
+
+class RowOut(BaseModel):
+    id: int
+    variant_id: int
+    quantity: QuantityOut
+    unit_price: MoneyOut
+    tax_rate_id: int | None
+    unit_cost: MoneyOut
+    delivered_quantity: QuantityOut
+    amount: MoneyOut
+    description: str
+
+    @classmethod
+    def of(cls, r: OrderRow) -> RowOut:
+        return cls(
+            id=r.id or 0, variant_id=r.variant_id, quantity=r.quantity, unit_price=r.unit_price,
+            tax_rate_id=r.tax_rate_id, unit_cost=r.unit_cost, delivered_quantity=r.delivered_quantity,
+            amount=r.amount, description=r.description,
+        )  # fmt: skip
+
+
+class LinkEventOut(BaseModel):
+    at: datetime
+    state: InvoiceState
+    note: str
+
+
+class InvoiceOut(BaseModel):
+    state: InvoiceState
+    status: str = Field(description='what users see: "Not invoiced", "Invoice created (QBO)", …')
+    generation: int
+    qbo_invoice_id: str | None
+    doc_number: str | None
+    error_code: str | None
+    error_message: str | None
+    error_detail: str | None
+    history: list[LinkEventOut]
+
+    @classmethod
+    def of(cls, link: InvoiceLink) -> InvoiceOut:
+        return cls(
+            state=link.state, status=link.status_text, generation=link.generation,
+            qbo_invoice_id=link.qbo_invoice_id, doc_number=link.doc_number, error_code=link.error_code,
+            error_message=link.error_message, error_detail=link.error_detail,
+            history=[LinkEventOut(at=e.at, state=e.state, note=e.note) for e in link.history],
+        )  # fmt: skip
+
+
+class SalesOrderOut(BaseModel):
+    id: int
+    number: str
+    customer_id: int
+    billing_address: AddressBody
+    shipping_address: AddressBody
+    created_at: datetime
+    delivery_deadline: date | None
+    currency: str
+    total: MoneyOut
+    delivery_status: DeliveryStatus
+    delivered_at: datetime | None
+    rows: list[RowOut]
+    invoice: InvoiceOut
+
+    @classmethod
+    def of(cls, view: OrderView) -> SalesOrderOut:
+        so = view.order
+        return cls(
+            id=so.id or 0, number=so.number, customer_id=so.customer_id,
+            billing_address=AddressBody.of(so.billing_address), shipping_address=AddressBody.of(so.shipping_address),
+            created_at=so.created_at, delivery_deadline=so.delivery_deadline, currency=so.currency, total=so.total,
+            delivery_status=so.delivery_status, delivered_at=so.delivered_at, rows=[RowOut.of(r) for r in so.rows],
+            invoice=InvoiceOut.of(view.link),
+        )  # fmt: skip
+
+
+class DeliveryLine(Strict):
+    row_id: int
+    quantity: AmountIn
+
+
+class DeliveryIn(Strict):
+    rows: list[DeliveryLine] = Field(min_length=1)
+    delivered_at: AwareDatetime | None = Field(None, description="defaults to now")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    next_after: int | None = Field(description="pass as `after` to get the next page; null on the last page")
+
+
+class ProblemOut(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    problems: list[ProblemOut] = []
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error the API returns."""
+
+    error: ErrorBody
