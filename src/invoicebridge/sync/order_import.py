@@ -131,19 +131,45 @@ class OrderImporter:
 
 
 def _write_order(uow: UnitOfWork, company: Company, number: str, lines: list[Line], now: datetime) -> None:
-    """Resolve or create what the SO refers to, then the SO; raises ValidationError with every problem."""
+    """Resolve or create what the SO refers to, then the SO; raises ValidationError with every problem, each
+    naming its line."""
     assert company.id is not None
     _check_agreement(lines)
     first = lines[0]
-    customer = _customer(uow, company, first)
-    rows = [_row(uow, company.id, line) for line in lines]
-    created_at = _created_at(first.get("created_at"), company.zone) or now
-    order = new_sales_order(
-        company.id, number, customer.id, _address(first, "bill") or customer.billing_address,
-        _address(first, "ship") or customer.shipping_address, created_at, _date(first.get("delivery_deadline")),
-        first.get("currency") or customer.currency, rows,
-    )  # fmt: skip
+    customer = _at(first, lambda: _customer(uow, company, first))
+    problems: list[Problem] = []
+    built: list[tuple[Line, RowInput]] = []
+    for line in lines:
+        try:
+            built.append((line, _row(uow, company.id, line)))
+        except ValidationError as error:
+            problems.extend(error.problems)
+    try:
+        created_at = _at(first, lambda: _created_at(first.get("created_at"), company.zone)) or now
+        deadline = _at(first, lambda: _date(first.get("delivery_deadline")))
+        order = new_sales_order(
+            company.id, number, customer.id, _address(first, "bill") or customer.billing_address,
+            _address(first, "ship") or customer.shipping_address, created_at, deadline,
+            first.get("currency") or customer.currency, [row for _, row in built],
+        )  # fmt: skip
+    except ValidationError as error:
+        problems.extend(_on_lines(p, first, built) for p in error.problems)
+    if problems:
+        raise ValidationError(problems)
     uow.sales_orders.add(order)
+
+
+def _on_lines(problem: Problem, first: Line, built: list[tuple[Line, RowInput]]) -> Problem:
+    """Point a problem of the order at its line: one about row n at the line that row came from."""
+    if problem.field.startswith("line "):
+        return problem
+    if problem.field.startswith("rows[") and built:
+        index = int(problem.field[5 : problem.field.index("]")])
+        line = built[index - 1][0] if 1 <= index <= len(built) else first
+        return Problem(f"line {line.number}.{problem.field.partition('.')[2] or 'rows'}", problem.message)
+    if problem.field == "rows" and not built:
+        return Problem(f"line {first.number}.rows", "No row of this order could be read.")
+    return Problem(f"line {first.number}.{problem.field}", problem.message)
 
 
 def _check_agreement(lines: list[Line]) -> None:
@@ -175,8 +201,19 @@ def _customer(uow: UnitOfWork, company: Company, line: Line) -> Customer:
 
 
 def _row(uow: UnitOfWork, company_id: int, line: Line) -> RowInput:
-    product = _product(uow, company_id, line)
-    tax = _tax_rate(uow, company_id, line)
+    """The row of one line; its product and tax rate are found or created. Raises ValidationError (this line)."""
+    problems: list[Problem] = []
+    product = tax = None
+    try:
+        product = _product(uow, company_id, line)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    try:
+        tax = _tax_rate(uow, company_id, line)
+    except ValidationError as error:
+        problems.extend(error.problems)
+    if problems or product is None:
+        raise ValidationError(problems)
     return RowInput(
         product.id, line.get("quantity"), line.get("unit_price"), tax.id if tax else None,
         line.get("unit_cost") or product.unit_cost, line.get("description"),
@@ -247,12 +284,8 @@ def _date(value: str) -> date | None:
 
 
 def _locate(problem: Problem, lines: list[Line]) -> tuple[int, str, str]:
-    """(line, field, message): a problem already naming its line keeps it; one about row n points at line n."""
-    if problem.field.startswith("line "):
-        head, _, rest = problem.field.partition(".")
+    """(line, field, message) for the report; every problem names its line by now."""
+    head, _, rest = problem.field.partition(".")
+    if head.startswith("line ") and head.removeprefix("line ").isdigit():
         return int(head.removeprefix("line ")), rest, problem.message
-    if problem.field.startswith("rows["):
-        index = int(problem.field[5 : problem.field.index("]")])
-        if 1 <= index <= len(lines):
-            return lines[index - 1].number, problem.field.partition(".")[2], problem.message
     return lines[0].number, problem.field, problem.message
