@@ -226,10 +226,14 @@ def _product(uow: UnitOfWork, company_id: int, line: Line) -> ProductVariant:
     if existing:
         return existing
     name = line.get("product_name") or line.get("sku")
-    draft = _at(
-        line,
-        lambda: new_product(company_id, line.get("sku"), name, line.get("unit_price"), line.get("unit_cost") or "0"),
-    )
+    try:
+        draft = new_product(company_id, line.get("sku"), name, line.get("unit_price"), line.get("unit_cost") or "0")
+    except ValidationError as error:
+        # Name the CSV's columns, not the product's fields.
+        columns = {"sales_price": "unit_price", "name": "product_name"}
+        raise ValidationError(
+            Problem(f"line {line.number}.{columns.get(p.field, p.field)}", p.message) for p in error.problems
+        ) from None
     return uow.products.add(draft)
 
 

@@ -43,6 +43,7 @@ def test_sample_file_imports_good_orders_and_reports_the_bad_one_by_line(
     lines = {(line, field) for line, field, _ in report.refused[0].problems}
     assert (6, "quantity") in lines  # quantity 0 on line 6
     assert (7, "sku") in lines  # "BAD:SKU" on line 7
+    assert (7, "unit_price") in lines  # a negative price, named by its CSV column
     assert numbers(uow, company) == ["SO-2001", "SO-2002", "SO-2003"]
 
 
