@@ -75,6 +75,10 @@ class SandboxFault(Exception):
         """The ``Fault`` object alone, as a batch item response embeds it."""
         return {"Error": [e.to_json() for e in self.errors], "type": self.fault_type}
 
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP headers the response carries (e.g. ``Retry-After`` on a 429); none by default."""
+        return {}
+
 
 class ValidationFault(SandboxFault):
     status = 400
@@ -91,9 +95,14 @@ class AuthorizationFault(SandboxFault):
     fault_type = "AuthorizationFault"
 
 
+@dataclass
 class ThrottleFault(SandboxFault):
     status = 429
     fault_type = "ThrottleExceeded"
+    retry_after: int | None = None  # seconds; sent as Retry-After (the sandbox's hint, see throttle.py)
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class SystemFault(SandboxFault):
@@ -136,8 +145,8 @@ def authorization_failed(realm_id: str) -> AuthorizationFault:
     )
 
 
-def throttled() -> ThrottleFault:
-    """Code 003001: too many requests (HTTP 429)."""
+def throttled(retry_after: int | None = None) -> ThrottleFault:
+    """Code 003001: too many requests (HTTP 429); ``retry_after`` seconds becomes a Retry-After header."""
     return ThrottleFault(
         [
             ErrorEntry(
@@ -145,7 +154,8 @@ def throttled() -> ThrottleFault:
                 "The request limit was reached.",
                 THROTTLE_EXCEEDED,
             )
-        ]
+        ],
+        retry_after,
     )
 
 
