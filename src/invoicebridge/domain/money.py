@@ -74,3 +74,9 @@ class Money:
         if other.currency != self.currency:
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
         return Money(self.amount + other.amount, self.currency)
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as people write it: 3 not 3.0000, 0.5 not 5E-1."""
+    normal = value.normalize()
+    return format(normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal, "f")

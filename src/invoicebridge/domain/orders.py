@@ -13,6 +13,7 @@ from invoicebridge.domain import checks
 from invoicebridge.domain.customers import Address, parse_address
 from invoicebridge.domain.errors import Problem, ValidationError
 from invoicebridge.domain.invoice_link import InvoiceState
+from invoicebridge.domain.money import plain
 
 # The SO number becomes the invoice's DocNumber, which QBO caps at 21 characters.
 SO_NUMBER_MAX = 21
@@ -105,8 +106,8 @@ class SalesOrder:
             if amount is not None and row.delivered_quantity + amount > row.quantity:
                 check.refuse(
                     field,
-                    f"Cannot deliver {row.delivered_quantity + amount} of row {row_id}: "
-                    f"only {row.quantity} were ordered.",
+                    f"Cannot deliver {plain(row.delivered_quantity + amount)} of row {row_id}: "
+                    f"only {plain(row.quantity)} were ordered.",
                 )
             elif amount is not None:
                 added[row_id] = amount

@@ -221,6 +221,8 @@ class OrderBook:
             customer = _customer_or_none(uow, company_id, merged["customer_id"])
             _check_references(uow, company_id, merged["customer_id"], customer, row_inputs)
             order = new_sales_order(company_id, rows=_fill_rows(uow, company_id, row_inputs), **merged)
+            if rows is None:  # unchanged rows keep their ids (deliveries refer to them)
+                order = replace(order, rows=current.rows)
             if order.number != current.number:
                 _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.update(replace(order, id=current.id))

@@ -22,6 +22,7 @@ from invoicebridge.domain import (
     RowInput,
     TaxRate,
 )
+from invoicebridge.domain.money import plain
 from invoicebridge.sync.orderbook import OrderView
 
 T = TypeVar("T")
@@ -44,8 +45,7 @@ def money_text(value: Decimal) -> str:
 
 
 def quantity_text(value: Decimal) -> str:
-    normal = value.normalize()
-    return format(normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal, "f")
+    return plain(value)
 
 
 AmountIn = Annotated[str | int, BeforeValidator(_no_float), Field(examples=["12.50"])]
