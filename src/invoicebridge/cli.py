@@ -129,3 +129,7 @@ def _print_report(report: ImportReport) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
