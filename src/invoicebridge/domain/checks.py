@@ -16,9 +16,13 @@ from invoicebridge.domain.money import parse_amount, parse_currency
 
 T = TypeVar("T")
 
-# Deliberately simple: one @, no spaces, a dot in the domain. QBO checks no more than this.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Deliberately simple (QBO checks no more): one @, no spaces, a domain of dot-separated non-empty labels
+# with at least one dot, so "ada@example" and "ada@example..com" are refused.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# C0 and C1 control characters and DEL. Tab, CR and LF are among them; only free text (descriptions) may
+# keep line breaks and tabs.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LINE_BREAKS = "\t\n\r"
 
 
 class Checker:
@@ -50,8 +54,13 @@ def text(
     forbidden: str = "",
     required: bool = True,
     what: str = "This field",
+    multiline: bool = False,
 ) -> str:
-    """A trimmed string within QBO's limits. Raises ValidationError saying which rule it broke."""
+    """A trimmed string within QBO's limits. Raises ValidationError saying which rule it broke.
+
+    `forbidden` characters are named in the refusal; any other control character is refused too, except
+    tabs and line breaks when `multiline` (free text such as a row description).
+    """
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -65,7 +74,7 @@ def text(
     if bad:
         shown = ", ".join(repr(c) for c in bad)
         raise ValidationError.single(field, f"{what} contains characters QuickBooks refuses: {shown}.")
-    if CONTROL.search(cleaned) and "\n" not in forbidden:
+    if any(CONTROL.match(c) and not (multiline and c in LINE_BREAKS) for c in cleaned):
         raise ValidationError.single(field, f"{what} contains control characters.")
     return cleaned
 

@@ -66,14 +66,29 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
+        """Raises TypeError for a non-Decimal amount (a float has lost cents already), ValueError for NaN or
+        an infinity, ValidationError for an unknown currency. Input from people goes through parse_amount."""
         if not isinstance(self.amount, Decimal):
             raise TypeError("Money.amount must be a Decimal")
+        if not self.amount.is_finite():
+            raise ValueError("Money.amount must be finite")
         parse_currency(self.currency)
 
     def __add__(self, other: Money) -> Money:
+        """The sum in the same currency; ValueError for two currencies."""
+        if not isinstance(other, Money):
+            return NotImplemented
         if other.currency != self.currency:
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
         return Money(self.amount + other.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        """The amount times a quantity (Decimal or int; floats and bools are refused with TypeError)."""
+        if isinstance(factor, bool) or not isinstance(factor, Decimal | int):
+            return NotImplemented
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
 
 
 def plain(value: Decimal) -> str:

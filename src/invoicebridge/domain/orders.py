@@ -134,6 +134,17 @@ class OrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
 
+    def __post_init__(self) -> None:
+        """Refuses naive times (they cannot be compared with stored, zoned ones) and non-id customers."""
+        check = checks.Checker()
+        for name in ("created_from", "created_to"):
+            value = getattr(self, name)
+            if value is not None:
+                check.run(name, partial(_aware, value, name), None)
+        if self.customer_id is not None:
+            check.run("customer_id", partial(checks.identifier, self.customer_id, "customer_id", "The customer"), 0)
+        check.done()
+
 
 def so_number(value: object, field: str = "number") -> str:
     return checks.text(value, field, max_length=SO_NUMBER_MAX, forbidden="\t\n\r", what="The SO number")
@@ -195,7 +206,9 @@ def _row(row: RowInput, index: int, check: checks.Checker) -> OrderRow:
         tax = check.run(f"{at}.tax_rate_id", lambda: checks.identifier(row.tax_rate_id, at, "The tax rate"), None)
     text = check.run(
         f"{at}.description",
-        lambda: checks.text(row.description, at, max_length=4000, required=False, forbidden="", what="The description"),
+        lambda: checks.text(
+            row.description, at, max_length=4000, required=False, what="The description", multiline=True
+        ),
         "",
     )
     return OrderRow(None, variant, quantity, price, tax, cost, Decimal(0), text)

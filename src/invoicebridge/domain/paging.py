@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from invoicebridge.domain.errors import ValidationError
+from invoicebridge.domain.errors import Problem, ValidationError
 
 T = TypeVar("T")
 MAX_PAGE = 500
@@ -19,10 +19,18 @@ class PageRequest:
     after: int | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.limit <= MAX_PAGE:
-            raise ValidationError.single("limit", f"The page size must be between 1 and {MAX_PAGE}.")
-        if self.after is not None and self.after < 0:
-            raise ValidationError.single("after", "The cursor must be a non-negative id.")
+        """Raises ValidationError naming every bad field."""
+        problems = []
+        if not _is_int(self.limit) or not 1 <= self.limit <= MAX_PAGE:
+            problems.append(Problem("limit", f"The page size must be a whole number between 1 and {MAX_PAGE}."))
+        if self.after is not None and (not _is_int(self.after) or self.after < 0):
+            problems.append(Problem("after", "The cursor must be the next_after of the previous page."))
+        if problems:
+            raise ValidationError(problems)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

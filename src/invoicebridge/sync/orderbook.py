@@ -181,17 +181,25 @@ class OrderBook:
         with self._uow() as uow:
             uow.companies.get(company_id)
             customer = _customer_or_none(uow, company_id, customer_id)
-            _check_references(uow, company_id, customer_id, customer, rows)
-            order = new_sales_order(
+            currency = currency if currency is not None else (customer.currency if customer else None)
+            order = _validated(
+                uow,
                 company_id,
-                number,
                 customer_id,
-                billing_address if billing_address is not None else _address_of(customer, "billing_address"),
-                shipping_address if shipping_address is not None else _address_of(customer, "shipping_address"),
-                created_at if created_at is not None else self._clock(),
-                delivery_deadline,
-                currency if currency is not None else (customer.currency if customer else None),
-                _fill_rows(uow, company_id, rows),
+                customer,
+                currency,
+                rows,
+                lambda filled: new_sales_order(
+                    company_id,
+                    number,
+                    customer_id,
+                    billing_address if billing_address is not None else _address_of(customer, "billing_address"),
+                    shipping_address if shipping_address is not None else _address_of(customer, "shipping_address"),
+                    created_at if created_at is not None else self._clock(),
+                    delivery_deadline,
+                    currency,
+                    filled,
+                ),
             )
             _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.add(order)
@@ -219,8 +227,15 @@ class OrderBook:
             )
             row_inputs = rows if rows is not None else [_as_input(row) for row in current.rows]
             customer = _customer_or_none(uow, company_id, merged["customer_id"])
-            _check_references(uow, company_id, merged["customer_id"], customer, row_inputs)
-            order = new_sales_order(company_id, rows=_fill_rows(uow, company_id, row_inputs), **merged)
+            order = _validated(
+                uow,
+                company_id,
+                merged["customer_id"],
+                customer,
+                merged["currency"],
+                row_inputs,
+                lambda filled: new_sales_order(company_id, rows=filled, **merged),
+            )
             if rows is None:  # unchanged rows keep their ids (deliveries refer to them)
                 order = replace(order, rows=current.rows)
             if order.number != current.number:
@@ -309,24 +324,55 @@ def _product_or_none(uow: UnitOfWork, company_id: int, product_id: object) -> Pr
         return None
 
 
-def _check_references(
-    uow: UnitOfWork, company_id: int, customer_id: object, customer: Customer | None, rows: Sequence[RowInput]
-) -> None:
-    """Unknown references are the root cause of everything else wrong with an order: report them first."""
-    problems = []
+def _validated(
+    uow: UnitOfWork,
+    company_id: int,
+    customer_id: object,
+    customer: Customer | None,
+    currency: object,
+    rows: Sequence[RowInput],
+    build: Callable[[Sequence[RowInput]], SalesOrder],
+) -> SalesOrder:
+    """Build the SO, refusing it with every problem: unknown references first, then the fields' own problems.
+
+    A field's problem that only follows from an unknown reference (no price because the product is unknown,
+    no currency because the customer is) is left out: the reference problem already says what to fix.
+    """
+    references, consequences = _reference_problems(uow, company_id, customer_id, customer, currency, rows)
+    try:
+        order = build(_fill_rows(uow, company_id, rows))
+    except ValidationError as error:
+        named = {p.field for p in references} | consequences
+        raise ValidationError([*references, *(p for p in error.problems if p.field not in named)]) from None
+    if references:
+        raise ValidationError(references)
+    return order
+
+
+def _reference_problems(
+    uow: UnitOfWork,
+    company_id: int,
+    customer_id: object,
+    customer: Customer | None,
+    currency: object,
+    rows: Sequence[RowInput],
+) -> tuple[list[Problem], set[str]]:
+    """Problems with what the SO refers to (customer, products, tax rates must exist in this company), and
+    the fields whose own problems would only repeat them."""
+    problems: list[Problem] = []
+    consequences: set[str] = set()
     if customer is None:
         problems.append(Problem("customer_id", f"There is no customer {customer_id} in this company."))
+        if currency is None:
+            consequences.add("currency")
     for index, row in enumerate(rows, start=1):
+        at = f"rows[{index}]"
         if _product_or_none(uow, company_id, row.variant_id) is None:
-            problems.append(
-                Problem(f"rows[{index}].variant_id", f"There is no product {row.variant_id} (row {index}).")
-            )
+            problems.append(Problem(f"{at}.variant_id", f"There is no product {row.variant_id} (row {index})."))
+            consequences |= {f"{at}.{name}" for name in ("unit_price", "unit_cost") if getattr(row, name) is None}
         if row.tax_rate_id is not None and not _tax_rate_exists(uow, company_id, row.tax_rate_id):
-            problems.append(
-                Problem(f"rows[{index}].tax_rate_id", f"There is no tax rate {row.tax_rate_id} (row {index}).")
-            )
-    if problems:
-        raise ValidationError(problems)
+            problems.append(Problem(f"{at}.tax_rate_id", f"There is no tax rate {row.tax_rate_id} (row {index})."))
+    return problems, consequences
 
 
 def _tax_rate_exists(uow: UnitOfWork, company_id: int, rate_id: object) -> bool:
