@@ -1,16 +1,26 @@
 """In-memory implementations of the storage ports, for fast tests of the use cases.
 
 They pass the same repository contract tests as the SQL store (tests/contract/store), so a test that passes on
-the fake means the same thing on SQLite and PostgreSQL.
+the fake means the same thing on SQLite and PostgreSQL. What they copy from a database:
+
+- ids come from one sequence per table, shared by every unit of work and never rolled back;
+- a unit of work sees a snapshot taken when it began, plus its own writes; commit() publishes only the records
+  it wrote (two units of work writing different records both keep their changes), rollback() discards every
+  write since the last commit, leaving the block without commit() discards them too;
+- the unique rules (SO number and SKU per company, one invoice link per SO) are checked when a record is
+  written — against the snapshot and against what others committed since — and again at commit, raising
+  Conflict as the SQL store does;
+- every read and write is scoped by company; an id of another company's record is NotFound.
+
+Stored objects are frozen dataclasses (tuples inside), so snapshots are shallow copies.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from invoicebridge.domain import (
     Company,
@@ -28,50 +38,95 @@ from invoicebridge.domain import (
     new_link,
 )
 
-T = TypeVar("T")
+TABLES = ("companies", "customers", "products", "tax_rates", "orders", "links")
 
 
 class Tables:
-    """The committed state shared by every unit of work of one fake database."""
+    """The committed state of one fake database, and its id sequences."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, dict[int, Any]] = {
-            name: {} for name in ("companies", "customers", "products", "tax_rates", "orders", "links")
-        }
-        self.next_id = 1
-        self.row_ids = 1_000_000
+        self.rows: dict[str, dict[int, Any]] = {name: {} for name in TABLES}
+        self.sequences: dict[str, int] = {}
 
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
+    def new_id(self, table: str) -> int:
+        """Next id of `table`; like a database sequence, a rollback does not give it back."""
+        self.sequences[table] = self.sequences.get(table, 0) + 1
+        return self.sequences[table]
 
 
-def _page(items: list[Any], page: PageRequest) -> Page[Any]:
-    items = sorted((i for i in items if page.after is None or i.id > page.after), key=lambda i: i.id)
+class Work:
+    """One unit of work's view: the snapshot it began with, its own writes, and the database behind it."""
+
+    def __init__(self, database: Tables) -> None:
+        self.database = database
+        self.begin()
+
+    def begin(self) -> None:
+        """A fresh snapshot of what is committed; forgets every write."""
+        self.rows = {name: dict(rows) for name, rows in self.database.rows.items()}
+        self.began_with = {name: frozenset(rows) for name, rows in self.rows.items()}
+        self.written: set[tuple[str, int]] = set()
+
+    def new_id(self, table: str) -> int:
+        return self.database.new_id(table)
+
+    def write(self, table: str, key: int, value: Any) -> None:
+        self.rows[table][key] = value
+        self.written.add((table, key))
+
+    def publish(self) -> None:
+        for table, key in sorted(self.written):
+            self.database.rows[table][key] = self.rows[table][key]
+        self.begin()
+
+    def candidates(self, table: str) -> Iterator[Any]:
+        """Every record a unique rule must consider: this unit's writes, and otherwise the latest committed
+        version (others may have committed since this unit began)."""
+        committed = self.database.rows[table]
+        for key, value in self.rows[table].items():
+            yield value if (table, key) in self.written else committed.get(key, value)
+        yield from (committed[key] for key in committed.keys() - self.rows[table].keys())
+
+
+def _page(items: list[Any], page: PageRequest, key: Callable[[Any], int] = lambda i: i.id) -> Page[Any]:
+    items = sorted((i for i in items if page.after is None or key(i) > page.after), key=key)
     chosen = items[: page.limit]
-    return Page(tuple(chosen), chosen[-1].id if len(items) > page.limit else None)
+    return Page(tuple(chosen), key(chosen[-1]) if len(items) > page.limit else None)
 
 
 class _Scoped:
+    """A table whose records carry company_id."""
+
     table = ""
     kind = ""
 
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
+    def __init__(self, work: Work) -> None:
+        self._w = work
 
     def _all(self, company_id: int) -> list[Any]:
-        return [r for r in self._t.rows[self.table].values() if r.company_id == company_id]
+        rows = self._w.rows[self.table].values()
+        return sorted((r for r in rows if r.company_id == company_id), key=lambda r: r.id)
 
     def _get(self, company_id: int, object_id: int) -> Any:
-        row = self._t.rows[self.table].get(object_id)
+        row = self._w.rows[self.table].get(object_id)
         if row is None or row.company_id != company_id:
             raise NotFound(self.kind, object_id)
         return row
 
-    def _store(self, obj: T) -> T:
-        stored = replace(obj, id=getattr(obj, "id", None) or self._t.new_id())  # type: ignore[type-var]
-        self._t.rows[self.table][stored.id] = stored
+    def _insert(self, obj: Any) -> Any:
+        self._refuse_taken(obj)
+        stored = replace(obj, id=self._w.new_id(self.table))
+        self._w.write(self.table, stored.id, stored)
         return stored
+
+    def _replace(self, obj: Any) -> Any:
+        self._get(obj.company_id, obj.id or 0)
+        self._refuse_taken(obj)
+        self._w.write(self.table, obj.id, obj)
+        return obj
+
+    def _refuse_taken(self, obj: Any) -> None:
+        """Raise Conflict when `obj` breaks this table's unique rule (none by default)."""
 
     def get(self, company_id: int, object_id: int) -> Any:
         return self._get(company_id, object_id)
@@ -81,107 +136,103 @@ class _Scoped:
 
 
 class FakeCompanies:
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
+    def __init__(self, work: Work) -> None:
+        self._w = work
 
     def add(self, company: Company) -> Company:
-        stored = replace(company, id=self._t.new_id())
-        self._t.rows["companies"][stored.id] = stored
+        stored = replace(company, id=self._w.new_id("companies"))
+        self._w.write("companies", stored.id or 0, stored)
         return stored
 
     def get(self, company_id: int) -> Company:
-        if company_id not in self._t.rows["companies"]:
+        if company_id not in self._w.rows["companies"]:
             raise NotFound("company", company_id)
-        return self._t.rows["companies"][company_id]  # type: ignore[no-any-return]
+        return self._w.rows["companies"][company_id]  # type: ignore[no-any-return]
 
     def list(self, page: PageRequest) -> Page[Company]:
-        return _page(list(self._t.rows["companies"].values()), page)
+        return _page(list(self._w.rows["companies"].values()), page)
 
 
 class FakeCustomers(_Scoped):
     table, kind = "customers", "customer"
 
     def add(self, customer: Customer) -> Customer:
-        return self._store(customer)
+        return self._insert(customer)  # type: ignore[no-any-return]
 
     def update(self, customer: Customer) -> Customer:
-        self._get(customer.company_id, customer.id or 0)
-        return self._store(customer)
+        return self._replace(customer)  # type: ignore[no-any-return]
 
     def find_by_email(self, company_id: int, email: str) -> Customer | None:
-        return next((c for c in sorted(self._all(company_id), key=lambda c: c.id) if c.email == email), None)
+        return next((c for c in self._all(company_id) if c.email == email), None)
 
     def find_by_display_name(self, company_id: int, name: str) -> Customer | None:
-        return next((c for c in sorted(self._all(company_id), key=lambda c: c.id) if c.display_name == name), None)
+        return next((c for c in self._all(company_id) if c.display_name == name), None)
 
 
 class FakeProducts(_Scoped):
     table, kind = "products", "product"
 
     def add(self, product: ProductVariant) -> ProductVariant:
-        self._refuse_taken(product)
-        return self._store(product)
+        return self._insert(product)  # type: ignore[no-any-return]
 
     def update(self, product: ProductVariant) -> ProductVariant:
-        self._get(product.company_id, product.id or 0)
-        self._refuse_taken(product)
-        return self._store(product)
+        return self._replace(product)  # type: ignore[no-any-return]
 
     def get_by_sku(self, company_id: int, sku: str) -> ProductVariant | None:
         return next((p for p in self._all(company_id) if p.sku == sku), None)
 
-    def _refuse_taken(self, product: ProductVariant) -> None:
-        other = self.get_by_sku(product.company_id, product.sku)
-        if other is not None and other.id != product.id:
-            raise Conflict("sku", f"SKU {product.sku} is already used by another product in this company.")
+    def _refuse_taken(self, obj: Any) -> None:
+        if _taken(self._w, self.table, obj, lambda p: (p.company_id, p.sku)):
+            raise Conflict("sku", f"SKU {obj.sku} is already used by another product in this company.")
 
 
 class FakeTaxRates(_Scoped):
     table, kind = "tax_rates", "tax rate"
 
     def add(self, rate: TaxRate) -> TaxRate:
-        return self._store(rate)
+        return self._insert(rate)  # type: ignore[no-any-return]
 
     def update(self, rate: TaxRate) -> TaxRate:
-        self._get(rate.company_id, rate.id or 0)
-        return self._store(rate)
+        return self._replace(rate)  # type: ignore[no-any-return]
 
     def find_by_name(self, company_id: int, name: str) -> TaxRate | None:
-        return next((r for r in sorted(self._all(company_id), key=lambda r: r.id) if r.name == name), None)
+        return next((r for r in self._all(company_id) if r.name == name), None)
 
 
 class FakeSalesOrders(_Scoped):
     table, kind = "orders", "sales order"
 
     def add(self, order: SalesOrder) -> SalesOrder:
-        self._refuse_taken(order)
-        return self._store(self._number_rows(order))
+        # As in SQL, the rows of a new order are new rows, whatever ids they carried.
+        return self._insert(self._number_rows(order, keep=frozenset()))  # type: ignore[no-any-return]
 
     def update(self, order: SalesOrder) -> SalesOrder:
-        self._get(order.company_id, order.id or 0)
-        self._refuse_taken(order)
-        return self._store(self._number_rows(order))
+        current = self._get(order.company_id, order.id or 0)
+        # As in SQL, a row keeps its id only if it is one of this order's rows; any other row is new.
+        keep = frozenset(row.id for row in current.rows)
+        return self._replace(self._number_rows(order, keep))  # type: ignore[no-any-return]
 
     def get_by_number(self, company_id: int, number: str) -> SalesOrder | None:
         return next((o for o in self._all(company_id) if o.number == number), None)
 
     def list(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[SalesOrder]:  # type: ignore[override]
-        links = self._t.rows["links"]
+        links = self._w.rows["links"]
         return _page([o for o in self._all(company_id) if _matches(o, filters, links)], page)
 
-    def _number_rows(self, order: SalesOrder) -> SalesOrder:
-        rows = []
-        for row in order.rows:
-            if row.id is None:
-                self._t.row_ids += 1
-                row = replace(row, id=self._t.row_ids)
-            rows.append(row)
-        return replace(order, rows=tuple(rows))
+    def _number_rows(self, order: SalesOrder, keep: frozenset[int | None]) -> SalesOrder:
+        rows = tuple(
+            row if row.id is not None and row.id in keep else replace(row, id=self._w.new_id("order_rows"))
+            for row in order.rows
+        )
+        return replace(order, rows=rows)
 
-    def _refuse_taken(self, order: SalesOrder) -> None:
-        other = self.get_by_number(order.company_id, order.number)
-        if other is not None and other.id != order.id:
-            raise Conflict("number", f"Sales order number {order.number} is already used in this company.")
+    def _refuse_taken(self, obj: Any) -> None:
+        if _taken(self._w, self.table, obj, lambda o: (o.company_id, o.number)):
+            raise Conflict("number", f"Sales order number {obj.number} is already used in this company.")
+
+
+def _taken(work: Work, table: str, obj: Any, key: Callable[[Any], object]) -> bool:
+    return any(other.id != obj.id and key(other) == key(obj) for other in work.candidates(table))
 
 
 def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
@@ -197,36 +248,42 @@ def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
 
 
 class FakeInvoiceLinks:
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
+    """Links keyed by SO id, stored with their company; one link per SO."""
+
+    def __init__(self, work: Work) -> None:
+        self._w = work
 
     def get(self, company_id: int, sales_order_id: int) -> InvoiceLink:
-        stored = self._t.rows["links"].get(sales_order_id)
+        stored = self._w.rows["links"].get(sales_order_id)
         return stored[1] if stored and stored[0] == company_id else new_link(sales_order_id)
 
     def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
         return {so_id: self.get(company_id, so_id) for so_id in sales_order_ids}
 
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
-        order = self._t.rows["orders"].get(link.sales_order_id)
+        order = self._w.rows["orders"].get(link.sales_order_id)
         if order is None or order.company_id != company_id:
             raise NotFound("sales order", link.sales_order_id)
-        self._t.rows["links"][link.sales_order_id] = (company_id, link)
+        if _link_created_meanwhile(self._w, link.sales_order_id):
+            raise _link_conflict()
+        self._w.write("links", link.sales_order_id, (company_id, link))
         return link
 
 
+def _link_created_meanwhile(work: Work, sales_order_id: int) -> bool:
+    """Another unit of work committed the first link of this SO after ours began: SQL's unique constraint."""
+    return sales_order_id not in work.began_with["links"] and sales_order_id in work.database.rows["links"]
+
+
+def _link_conflict() -> Conflict:
+    return Conflict("invoice", "This order's invoice was changed at the same time; try again.")
+
+
 class InMemoryUnitOfWork:
-    """A unit of work over a copy of the committed tables; commit() publishes the copy."""
+    """A unit of work over a snapshot of the committed tables; commit() publishes what it wrote."""
 
     def __init__(self, database: Tables) -> None:
-        self._database = database
-
-    def __enter__(self) -> InMemoryUnitOfWork:
-        self._begin()
-        return self
-
-    def _begin(self) -> None:
-        self._work = copy.deepcopy(self._database)
+        self._work = Work(database)
         self.companies = FakeCompanies(self._work)
         self.customers = FakeCustomers(self._work)
         self.products = FakeProducts(self._work)
@@ -234,16 +291,31 @@ class InMemoryUnitOfWork:
         self.sales_orders = FakeSalesOrders(self._work)
         self.invoice_links = FakeInvoiceLinks(self._work)
 
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self._work.begin()
+        return self
+
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._work = copy.deepcopy(self._database)
+        self._work.begin()  # uncommitted writes are gone; the fake has nothing to close
 
     def commit(self) -> None:
-        self._database.__dict__.update(copy.deepcopy(self._work).__dict__)
+        """Publish this unit's writes and see what others committed. Raises Conflict, publishing nothing, when
+        another unit committed a record that breaks a unique rule with one of them (SQL refuses the insert)."""
+        for table, key in self._work.written:
+            record = self._work.rows[table][key]
+            if table == "links" and _link_created_meanwhile(self._work, key):
+                raise _link_conflict()
+            if table == "products":
+                self.products._refuse_taken(record)
+            if table == "orders":
+                self.sales_orders._refuse_taken(record)
+        self._work.publish()
 
     def rollback(self) -> None:
-        self._begin()
+        """Discard every write since the last commit."""
+        self._work.begin()
 
 
 def in_memory_uow_factory() -> Callable[[], InMemoryUnitOfWork]:
