@@ -1,0 +1,160 @@
+"""The invoice link state machine (DESIGN §3): every legal and every illegal transition, history, request ids."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from invoicebridge.domain import InvalidTransition, InvoiceLink, InvoiceState, new_link, request_id_for
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+Step = Callable[[InvoiceLink], InvoiceLink]
+
+STEPS: dict[str, Step] = {
+    "start": lambda link: link.start("ib-1-so-7-g1", T0),
+    "succeed": lambda link: link.succeed("145", "SO-7", "0", T0),
+    "fail": lambda link: link.fail("6140", "Invoice number SO-7 is already used", "Duplicate Document Number", T0),
+    "invoice_deleted": lambda link: link.invoice_deleted(T0),
+}
+
+# How to reach each state from a fresh link.
+REACH: dict[InvoiceState, list[str]] = {
+    InvoiceState.NOT_INVOICED: [],
+    InvoiceState.CREATING: ["start"],
+    InvoiceState.INVOICED: ["start", "succeed"],
+    InvoiceState.FAILED: ["start", "fail"],
+}
+
+LEGAL = {
+    (InvoiceState.NOT_INVOICED, "start"): InvoiceState.CREATING,
+    (InvoiceState.CREATING, "succeed"): InvoiceState.INVOICED,
+    (InvoiceState.CREATING, "fail"): InvoiceState.FAILED,
+    (InvoiceState.FAILED, "start"): InvoiceState.CREATING,
+    (InvoiceState.INVOICED, "invoice_deleted"): InvoiceState.NOT_INVOICED,
+}
+ILLEGAL = [(state, step) for state in InvoiceState for step in STEPS if (state, step) not in LEGAL]
+
+
+def link_in(state: InvoiceState) -> InvoiceLink:
+    link = new_link(7)
+    for name in REACH[state]:
+        link = STEPS[name](link)
+    assert link.state is state
+    return link
+
+
+@pytest.mark.parametrize(("state", "step"), list(LEGAL))
+def test_each_legal_transition_moves_to_its_state_and_adds_one_history_event(state: InvoiceState, step: str) -> None:
+    before = link_in(state)
+    after = STEPS[step](before)
+    assert after.state is LEGAL[(state, step)]
+    assert after.history[:-1] == before.history
+    assert (after.history[-1].state, after.history[-1].at) == (after.state, T0)
+    assert after.history[-1].note
+
+
+def test_there_are_eleven_illegal_transitions_and_five_legal_ones() -> None:
+    assert (len(ILLEGAL), len(LEGAL)) == (11, 5)
+
+
+@pytest.mark.parametrize(("state", "step"), ILLEGAL)
+def test_each_illegal_transition_is_refused_and_says_what_the_link_is(state: InvoiceState, step: str) -> None:
+    link = link_in(state)
+    with pytest.raises(InvalidTransition, match=re.escape(link.status_text)):
+        STEPS[step](link)
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        (InvoiceState.NOT_INVOICED, "Not invoiced"),
+        (InvoiceState.CREATING, "Creating invoice…"),
+        (InvoiceState.INVOICED, "Invoice created (QBO)"),
+        (InvoiceState.FAILED, "Invoice failed"),
+    ],
+)
+def test_status_text_is_what_the_sell_screen_shows(state: InvoiceState, text: str) -> None:
+    assert link_in(state).status_text == text
+
+
+def test_a_new_link_is_not_invoiced_generation_one_without_history() -> None:
+    link = new_link(7)
+    assert (link.sales_order_id, link.state, link.generation, link.history) == (7, InvoiceState.NOT_INVOICED, 1, ())
+
+
+def test_starting_keeps_the_request_id_and_success_keeps_the_qbo_invoice() -> None:
+    link = link_in(InvoiceState.INVOICED)
+    assert link.request_id == "ib-1-so-7-g1"
+    assert (link.qbo_invoice_id, link.doc_number, link.sync_token) == ("145", "SO-7", "0")
+
+
+def test_failure_keeps_code_message_and_detail_for_the_so_card() -> None:
+    link = link_in(InvoiceState.FAILED)
+    assert (link.error_code, link.error_message, link.error_detail) == (
+        "6140",
+        "Invoice number SO-7 is already used",
+        "Duplicate Document Number",
+    )
+
+
+def test_retry_after_failure_clears_the_error_and_keeps_the_generation() -> None:
+    failed = link_in(InvoiceState.FAILED)
+    retried = failed.start("ib-1-so-7-g1", T0 + timedelta(minutes=1))
+    assert (retried.error_code, retried.error_message, retried.error_detail) == (None, None, None)
+    assert retried.generation == failed.generation
+    assert [e.state for e in retried.history] == [InvoiceState.CREATING, InvoiceState.FAILED, InvoiceState.CREATING]
+
+
+def test_invoice_deleted_in_qbo_forgets_the_invoice_and_counts_a_new_generation() -> None:
+    link = link_in(InvoiceState.INVOICED).invoice_deleted(T0)
+    assert (link.state, link.generation) == (InvoiceState.NOT_INVOICED, 2)
+    assert (link.request_id, link.qbo_invoice_id, link.doc_number, link.sync_token) == (None, None, None, None)
+    again = link.start(request_id_for(1, 7, link.generation), T0).succeed("146", "SO-7", "0", T0)
+    assert (again.qbo_invoice_id, again.generation, len(again.history)) == ("146", 2, 5)
+
+
+def test_transitions_leave_the_original_link_untouched() -> None:
+    link = new_link(7)
+    link.start("r", T0)
+    assert link.state is InvoiceState.NOT_INVOICED
+    assert link.history == ()
+
+
+def test_a_transition_at_a_time_without_a_zone_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        new_link(7).start("r", datetime(2026, 3, 1, 9, 0))
+
+
+ids = st.integers(min_value=1, max_value=2**63)
+
+
+@given(ids, ids, ids)
+def test_request_id_is_deterministic_short_enough_for_qbo_and_plain_ascii(company: int, so: int, gen: int) -> None:
+    request_id = request_id_for(company, so, gen)
+    assert request_id == request_id_for(company, so, gen)
+    assert len(request_id) <= 50
+    assert request_id.isascii()
+    assert request_id.startswith("ib-")
+
+
+@given(ids, ids, ids, ids, ids, ids)
+def test_different_orders_or_generations_get_different_request_ids(
+    c1: int, s1: int, g1: int, c2: int, s2: int, g2: int
+) -> None:
+    if (c1, s1, g1) != (c2, s2, g2):
+        assert request_id_for(c1, s1, g1) != request_id_for(c2, s2, g2)
+
+
+def test_request_id_reads_as_company_order_and_generation_when_short() -> None:
+    assert request_id_for(3, 42, 2) == "ib-3-so-42-g2"
+
+
+@pytest.mark.parametrize("bad", [0, -1, True])
+def test_request_id_needs_positive_integer_ids(bad: int) -> None:
+    with pytest.raises(ValueError, match="positive integers"):
+        request_id_for(1, bad, 1)
