@@ -1,0 +1,278 @@
+"""Every company's state and the operations on it — no HTTP (moto's split: state apart from the routes).
+
+Thread-safe: one re-entrant lock around every operation. Rules (validation, defaults, derived fields) live in
+entities/; this module sets what the backend owns — Id, SyncToken, MetaData, domain, sparse — keeps tombstones
+of deleted objects for CDC, replays request ids, and tells subscribers (the webhook dispatcher) what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from qbo_sandbox import entities, faults, query
+from qbo_sandbox.clock import Clock
+from qbo_sandbox.realm import RealmState, Replay, View
+
+CDC_LOOKBACK = timedelta(days=30)
+BATCH_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    realm_id: str
+    entity: str
+    entity_id: str
+    operation: str  # "Create" | "Update" | "Delete" | "Void"
+    when: datetime
+
+
+@dataclass(frozen=True)
+class Company:
+    realm_id: str
+    name: str
+    country: str
+
+
+Listener = Callable[[ChangeEvent], None]
+Persist = Callable[[RealmState], None]
+
+
+class Backend:
+    """All companies of one sandbox."""
+
+    def __init__(self, clock: Clock | None = None, persist: Persist | None = None) -> None:
+        self.clock = clock or Clock()
+        self._lock = threading.RLock()
+        self._realms: dict[str, RealmState] = {}
+        self._listeners: list[Listener] = []
+        self._persist = persist
+
+    # -- companies -------------------------------------------------------------------------------------
+    def add_realm(self, state: RealmState) -> None:
+        """Adopt a realm as it is (loading from disk, seeding)."""
+        with self._lock:
+            self._realms[state.realm_id] = state
+
+    def new_realm(self, name: str, country: str) -> RealmState:
+        realm_id = str(9130350000000000 + uuid.uuid4().int % 10**12)  # 16 digits like Intuit's sandbox realms
+        state = RealmState(realm_id, name, country)
+        self.add_realm(state)
+        return state
+
+    def companies(self) -> list[Company]:
+        with self._lock:
+            return [Company(r.realm_id, r.name, r.country) for r in self._realms.values()]
+
+    def realm(self, realm_id: str) -> RealmState:
+        with self._lock:
+            state = self._realms.get(realm_id)
+        if state is None:
+            raise faults.authorization_failed(realm_id)
+        return state
+
+    def install(self, realm_id: str, entity: str, body: dict[str, Any], entity_id: str | None = None) -> dict[str, Any]:
+        """Store an object as given, without rules or events: how a company's built-in objects (preferences,
+        tax codes) come to exist."""
+        with self._lock:
+            state = self.realm(realm_id)
+            now = self.clock()
+            chosen = entity_id or state.next_id(entity)
+            stored = self._stamp(state, entity, body, chosen, "0", now, created=now)
+            if self._persist:
+                self._persist(state)
+            return copy.deepcopy(stored)
+
+    def drop_realm(self, realm_id: str) -> None:
+        with self._lock:
+            self._realms.pop(realm_id, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._realms.clear()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- writes ----------------------------------------------------------------------------------------
+    def create(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """Create an object; returns it as stored. Raises the Fault QBO would."""
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._create(state, entity, body))
+        return result
+
+    def update(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """Sparse (body["sparse"] true) or full update; 5010 on a stale SyncToken."""
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._update(state, entity, body))
+        return result
+
+    def delete(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """Delete (where QBO allows it); the object leaves and a tombstone stays for CDC."""
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._delete(state, entity, body))
+        return result
+
+    def void(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._void(state, entity, body))
+        return result
+
+    def _once(self, realm_id: str, request_id: str | None, work: Callable[[RealmState], Any]) -> Any:
+        """Run `work` under the lock, at most once per request id: a repeated id gets the first answer."""
+        events: list[ChangeEvent] = []
+        with self._lock:
+            state = self.realm(realm_id)
+            if request_id and request_id in state.replays:
+                return _replay(state.replays[request_id])
+            try:
+                result, events = work(state)
+            except faults.SandboxFault as fault:
+                if request_id:
+                    state.replays[request_id] = Replay(None, fault)
+                raise
+            if request_id:
+                state.replays[request_id] = Replay(copy.deepcopy(result), None)
+            if self._persist and events:
+                self._persist(state)
+        for event in events:
+            for listener in self._listeners:
+                listener(event)
+        return copy.deepcopy(result)
+
+    def _create(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
+        outcome = entities.validate_create(View(state, self.clock), entity, body)
+        now = self.clock()
+        stored = self._stamp(state, entity, outcome.entity, state.next_id(entity), "0", now, created=now)
+        events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Create", now)]
+        return stored, events + self._side_effects(state, outcome.side_effects, now)
+
+    def _update(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
+        current = self._current(state, entity, body)
+        outcome = entities.validate_update(View(state, self.clock), entity, current, body, bool(body.get("sparse")))
+        now = self.clock()
+        stored = self._stamp(state, entity, outcome.entity, current["Id"], _next(current), now, created=None)
+        events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Update", now)]
+        return stored, events + self._side_effects(state, outcome.side_effects, now)
+
+    def _delete(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
+        entities.require_operation(entity, "delete")
+        current = self._current(state, entity, body)
+        entities.check_delete(View(state, self.clock), entity, current)
+        now = self.clock()
+        del state.table(entity)[current["Id"]]
+        tombstone = {"domain": "QBO", "status": "Deleted", "Id": current["Id"],
+                     "MetaData": {**current.get("MetaData", {}), "LastUpdatedTime": _qbo_time(state, now)}}  # fmt: skip
+        if entity == "Invoice" and current.get("DocNumber"):
+            tombstone["DocNumber"] = current["DocNumber"]  # kept so numbering continues after it
+        state.tombstones.setdefault(entity, {})[current["Id"]] = tombstone
+        response = {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
+        return response, [ChangeEvent(state.realm_id, entity, current["Id"], "Delete", now)]
+
+    def _void(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
+        entities.require_operation(entity, "void")
+        current = self._current(state, entity, body)
+        outcome = entities.apply_void(View(state, self.clock), entity, current)
+        now = self.clock()
+        stored = self._stamp(state, entity, outcome.entity, current["Id"], _next(current), now, created=None)
+        return stored, [ChangeEvent(state.realm_id, entity, stored["Id"], "Void", now)]
+
+    def _current(self, state: RealmState, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The object a write names, after the Id and SyncToken checks."""
+        entity_id = str(entities.common.required(body, "Id"))
+        token = str(entities.common.required(body, "SyncToken"))
+        current = state.table(entity).get(entity_id)
+        if current is None:
+            raise faults.not_found(entity, entity_id)
+        if token != current["SyncToken"]:
+            raise faults.validation(
+                faults.STALE_OBJECT, "Stale Object Error",
+                f"Stale Object Error : You and another user were working on the same thing. The other user finished "
+                f"before you did, so your work was not saved. (SyncToken {token} is not {current['SyncToken']})",
+                "SyncToken",
+            )  # fmt: skip
+        return current
+
+    def _stamp(
+        self, state: RealmState, entity: str, body: dict[str, Any], entity_id: str, token: str, now: datetime,
+        created: datetime | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        previous = state.table(entity).get(entity_id, {}).get("MetaData", {})
+        stored = {**body, "Id": entity_id, "SyncToken": token, "domain": "QBO", "sparse": False}
+        stored["MetaData"] = {
+            "CreateTime": _qbo_time(state, created) if created else previous.get("CreateTime"),
+            "LastUpdatedTime": _qbo_time(state, now),
+        }
+        state.table(entity)[entity_id] = stored
+        return stored
+
+    def _side_effects(
+        self, state: RealmState, effects: list[tuple[str, dict[str, Any]]], now: datetime
+    ) -> list[ChangeEvent]:
+        events = []
+        for entity, updated in effects:
+            current = state.table(entity)[updated["Id"]]
+            self._stamp(state, entity, updated, current["Id"], _next(current), now, created=None)
+            events.append(ChangeEvent(state.realm_id, entity, current["Id"], "Update", now))
+        return events
+
+    # -- reads -----------------------------------------------------------------------------------------
+    def read(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
+        entities.require_operation(entity, "read")
+        with self._lock:
+            found = self.realm(realm_id).table(entity).get(entity_id)
+            if found is None:
+                raise faults.not_found(entity, entity_id)
+            return copy.deepcopy(found)
+
+    def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self.realm(realm_id).table(entity).values()))
+
+    def query(self, realm_id: str, text: str) -> dict[str, Any]:
+        """Run a QBO query (query.py has the grammar and its Faults)."""
+        parsed = query.parse(text)
+        entities.require_operation(parsed.entity, "query")
+        return query.execute(parsed, self.list_entities(realm_id, parsed.entity))
+
+    def cdc(self, realm_id: str, names: list[str], changed_since: datetime) -> dict[str, Any]:
+        """Objects changed since `changed_since` (deleted ones as tombstones), per entity; 30 days at most."""
+        if changed_since < self.clock() - CDC_LOOKBACK:
+            raise faults.validation(
+                "4001", "Invalid query", "changedSince is more than 30 days ago (CDC looks back 30 days) (unconfirmed)",
+                "changedSince",
+            )  # fmt: skip
+        with self._lock:
+            state = self.realm(realm_id)
+            responses = [self._changes(state, entities.canonical_name(n), changed_since) for n in names]
+        return {"CDCResponse": [{"QueryResponse": responses}], "time": faults.qbo_time(self.clock())}
+
+    def _changes(self, state: RealmState, entity: str, since: datetime) -> dict[str, Any]:
+        changed = [o for o in state.table(entity).values() if _updated(o) >= since]
+        changed += [t for t in state.tombstones.get(entity, {}).values() if _updated(t) >= since]
+        changed.sort(key=_updated)
+        found = copy.deepcopy(changed[:1000])
+        body: dict[str, Any] = {"startPosition": 1, "maxResults": len(found), "totalCount": len(found)}
+        if found:
+            body[entity] = found
+        return body
+
+
+def _next(current: dict[str, Any]) -> str:
+    return str(int(current["SyncToken"]) + 1)
+
+
+def _replay(replay: Replay) -> Any:
+    if replay.fault is not None:
+        raise replay.fault
+    return copy.deepcopy(replay.body)
+
+
+def _qbo_time(state: RealmState, moment: datetime) -> str:
+    """QBO writes times in the company's zone with its offset: 2026-01-05T06:42:19-08:00."""
+    return moment.astimezone(state.zone()).isoformat(timespec="milliseconds")
+
+
+def _updated(obj: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(obj["MetaData"]["LastUpdatedTime"])

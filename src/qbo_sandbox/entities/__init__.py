@@ -1,0 +1,106 @@
+"""QBO's rules per entity, as pure functions over a RealmView (the backend applies the Outcome).
+
+Which operations each entity allows follows QBO's API reference: name-list entities (Customer, Item, Account,
+Term) cannot be deleted — they are made inactive with `Active: false`; TaxCode and TaxRate are read-only through
+this API; Preferences and CompanyInfo exist once per company and are read and updated only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qbo_sandbox import faults
+from qbo_sandbox.entities import company, invoice, journal, lists
+from qbo_sandbox.entities.common import Outcome, RealmView
+
+__all__ = [
+    "ENTITY_NAMES",
+    "Outcome",
+    "RealmView",
+    "allowed_operations",
+    "apply_void",
+    "canonical_name",
+    "check_delete",
+    "validate_create",
+    "validate_update",
+]
+
+Rule = Callable[[RealmView, dict[str, Any], dict[str, Any] | None], Outcome]
+READ = frozenset({"read", "query"})
+WRITE = READ | {"create", "update"}
+RULES: dict[str, tuple[frozenset[str], Rule | None]] = {
+    "Customer": (WRITE, lists.customer),
+    "Item": (WRITE, lists.item),
+    "Account": (WRITE, lists.account),
+    "Term": (WRITE, lists.term),
+    "Invoice": (WRITE | {"delete", "void"}, invoice.invoice),
+    "JournalEntry": (WRITE | {"delete"}, journal.journal_entry),
+    "CompanyCurrency": (WRITE, company.company_currency),
+    "ExchangeRate": (READ | {"update"}, company.exchange_rate),
+    "Preferences": (READ | {"update"}, company.preferences),
+    "CompanyInfo": (READ | {"update"}, company.company_info),
+    "TaxCode": (READ, None),
+    "TaxRate": (READ, None),
+}
+ENTITY_NAMES: tuple[str, ...] = tuple(RULES)
+_BY_LOWER = {name.lower(): name for name in ENTITY_NAMES}
+
+
+def canonical_name(segment: str) -> str:
+    """ "invoice" -> "Invoice". Raises a ValidationFault for an entity the sandbox does not serve."""
+    name = _BY_LOWER.get(segment.lower())
+    if name is None:
+        raise faults.validation(
+            faults.UNSUPPORTED_OPERATION, "Unsupported Operation",
+            f"Operation on entity {segment} is not supported by qbo_sandbox (see COVERAGE.md)", segment,
+        )  # fmt: skip
+    return name
+
+
+def allowed_operations(entity: str) -> frozenset[str]:
+    return RULES[entity][0]
+
+
+def require_operation(entity: str, operation: str) -> None:
+    """Fault "Unsupported Operation" (code 500, as QBO) when `entity` does not allow `operation`."""
+    if operation not in allowed_operations(entity):
+        raise faults.validation(
+            faults.UNSUPPORTED_OPERATION, "Unsupported Operation",
+            f"Operation {operation.capitalize()} is not supported for {entity}.", entity,
+        )  # fmt: skip
+
+
+def validate_create(view: RealmView, entity: str, body: dict[str, Any]) -> Outcome:
+    """The object to store for a create; raises the Fault QBO would."""
+    require_operation(entity, "create")
+    rule = RULES[entity][1]
+    assert rule is not None
+    return rule(view, _writable(body), None)
+
+
+def validate_update(
+    view: RealmView, entity: str, current: dict[str, Any], body: dict[str, Any], sparse: bool
+) -> Outcome:
+    """The object to store for an update: a sparse update merges top-level fields into the current object, a
+    full update replaces them. The backend has checked Id and SyncToken already."""
+    require_operation(entity, "update")
+    rule = RULES[entity][1]
+    assert rule is not None
+    merged = {**_writable(current), **_writable(body)} if sparse else _writable(body)
+    merged["Id"] = current["Id"]
+    return rule(view, merged, current)
+
+
+def check_delete(view: RealmView, entity: str, current: dict[str, Any]) -> None:
+    require_operation(entity, "delete")
+
+
+def apply_void(view: RealmView, entity: str, current: dict[str, Any]) -> Outcome:
+    require_operation(entity, "void")
+    return invoice.void(view, current)
+
+
+def _writable(body: dict[str, Any]) -> dict[str, Any]:
+    """Fields the backend owns never come from a request."""
+    return {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}

@@ -1,0 +1,57 @@
+"""Company-level entities: Preferences, CompanyInfo, CompanyCurrency, ExchangeRate (TaxCode and TaxRate are
+read-only through the API and need no rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbo_sandbox.entities.common import CURRENCY_NAMES, Outcome, RealmView, amount, business, required
+
+ISO_CODES = frozenset(
+    "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR JPY KRW MXN MYR NOK NZD PHP PLN SEK SGD THB TRY "
+    "TWD USD ZAR".split()
+)
+
+
+def preferences(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    """Multicurrency, once on, cannot be turned off (as in QBO); the home currency cannot change."""
+    entity = dict(body)
+    before = (current or {}).get("CurrencyPrefs", {})
+    after = entity.get("CurrencyPrefs", {})
+    if before.get("MultiCurrencyEnabled") and not after.get("MultiCurrencyEnabled", True):
+        raise business("Multicurrency cannot be turned off once it is on.", "MultiCurrencyEnabled")
+    if before.get("HomeCurrency") and after.get("HomeCurrency", before["HomeCurrency"]) != before["HomeCurrency"]:
+        raise business("The home currency cannot be changed.", "HomeCurrency")
+    return Outcome(entity)
+
+
+def company_info(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    entity = dict(body)
+    required(entity, "CompanyName")
+    return Outcome(entity)
+
+
+def company_currency(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    multicurrency = view.preferences().get("CurrencyPrefs", {}).get("MultiCurrencyEnabled", False)
+    if not multicurrency:
+        raise business("Currencies can be added only when multicurrency is on.", "CompanyCurrency")
+    entity = dict(body)
+    code = str(required(entity, "Code"))
+    if code not in ISO_CODES:
+        raise business(f"{code} is not a currency QuickBooks supports here.", "Code")
+    if current is None and any(c.get("Code") == code for c in view.all("CompanyCurrency")):
+        raise business(f"The currency {code} is already in this company.", "Code")
+    entity.setdefault("Name", CURRENCY_NAMES.get(code, code))
+    entity.setdefault("Active", True)
+    return Outcome(entity)
+
+
+def exchange_rate(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    entity = dict(body)
+    required(entity, "SourceCurrencyCode")
+    entity["Rate"] = amount(required(entity, "Rate"), "Rate")
+    entity.setdefault(
+        "TargetCurrencyCode", view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value")
+    )
+    entity.setdefault("AsOfDate", view.now().date().isoformat())
+    return Outcome(entity)

@@ -1,0 +1,253 @@
+"""Invoice rules: references, line amounts, numbering, terms and due date, currency, tax, totals, COGS.
+
+Tax follows the company's model:
+- US (no VAT-style codes on lines): lines say "TAX" or "NON"; TxnTaxDetail.TxnTaxCodeRef names the sales tax
+  code whose rates apply to the taxable lines (default: the company's first taxable sales code).
+- Elsewhere: every line's TaxCodeRef is a TaxCode Id; its SalesTaxRateList gives the rates.
+`GlobalTaxCalculation` TaxExcluded adds tax on top, TaxInclusive takes it out of the line amounts, NotApplicable
+means none. Tax is summed per rate and rounded half-up to cents once per rate (how QBO's TaxLine reads).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from qbo_sandbox import faults
+from qbo_sandbox.entities.common import (
+    Outcome,
+    RealmView,
+    amount,
+    business,
+    cents,
+    currency_ref,
+    max_length,
+    reference,
+    required,
+)
+
+US_PSEUDO_CODES = ("TAX", "NON")
+
+
+def invoice(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    entity = dict(body)
+    customer = reference(view, "Customer", required(entity, "CustomerRef"), "CustomerRef")
+    entity["CustomerRef"] = {"value": customer["Id"], "name": customer.get("DisplayName")}
+    _texts(entity)
+    entity["DocNumber"] = _doc_number(view, entity, current)
+    entity["TxnDate"] = entity.get("TxnDate") or _today(view).isoformat()
+    _terms_and_due_date(view, entity, customer)
+    _currency(view, entity, customer)
+    for kind in ("BillAddr", "ShipAddr"):
+        if not entity.get(kind) and customer.get(kind):
+            entity[kind] = dict(customer[kind])
+    lines, subtotal, inventory = _lines(view, required(entity, "Line"))
+    tax = _tax(view, entity, lines)
+    inclusive = entity.get("GlobalTaxCalculation") == "TaxInclusive"
+    total = subtotal if inclusive else subtotal + tax
+    entity["Line"] = [*lines, {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}]
+    entity["TotalAmt"] = total
+    entity["Balance"] = total
+    entity["HomeTotalAmt"] = cents(total * Decimal(str(entity.get("ExchangeRate", 1))))
+    entity.setdefault("EmailStatus", "NotSet")
+    entity.setdefault("PrintStatus", "NotSet")
+    side_effects = [] if current else _post_cost_of_goods(inventory)
+    return Outcome(entity, side_effects)
+
+
+def void(view: RealmView, current: dict[str, Any]) -> Outcome:
+    """Voiding keeps the invoice, zeroes its amounts and notes it (as QBO shows "Voided")."""
+    entity = dict(current)
+    entity["Line"] = [
+        {**line, "Amount": Decimal(0)} if line.get("DetailType") != "SubTotalLineDetail" else {**line, "Amount": 0}
+        for line in current.get("Line", [])
+    ]
+    entity["TotalAmt"] = Decimal(0)
+    entity["Balance"] = Decimal(0)
+    entity["HomeTotalAmt"] = Decimal(0)
+    entity["PrivateNote"] = "Voided"
+    if "TxnTaxDetail" in entity:
+        entity["TxnTaxDetail"] = {**entity["TxnTaxDetail"], "TotalTax": Decimal(0), "TaxLine": []}
+    return Outcome(entity)
+
+
+def _texts(entity: dict[str, Any]) -> None:
+    max_length(entity.get("DocNumber"), 21, "DocNumber")
+    max_length((entity.get("CustomerMemo") or {}).get("value"), 1000, "CustomerMemo")
+    max_length(entity.get("PrivateNote"), 4000, "PrivateNote")
+
+
+def _doc_number(view: RealmView, entity: dict[str, Any], current: dict[str, Any] | None) -> str | None:
+    """Custom transaction numbers on: the number sent (none stays none), unique among invoices (6140).
+    Off: QBO numbers it; a number sent is ignored (our reading of the DocNumber field docs)."""
+    custom = view.preferences().get("SalesFormsPrefs", {}).get("CustomTxnNumbers", False)
+    if not custom:
+        return current.get("DocNumber") if current else view.next_doc_number()
+    number = entity.get("DocNumber")
+    if not number:
+        return None
+    own = current.get("Id") if current else None
+    for other in view.all("Invoice"):
+        if other.get("Id") != own and other.get("DocNumber") == number:
+            raise faults.validation(
+                faults.DUPLICATE_DOC_NUMBER,
+                "Duplicate Document Number Error",
+                "Duplicate Document Number Error : You must specify a different number. This number has already been "
+                f"used. DocNumber={number} is assigned to TxnType=Invoice with TxnId={other['Id']}",
+                "DocNumber",
+            )
+    return str(number)
+
+
+def _today(view: RealmView) -> date:
+    zone = view.company_info().get("DefaultTimeZone") or "America/Los_Angeles"
+    return view.now().astimezone(ZoneInfo(zone)).date()
+
+
+def _terms_and_due_date(view: RealmView, entity: dict[str, Any], customer: dict[str, Any]) -> None:
+    """Terms sent, else the customer's, else the company's default; DueDate from TxnDate + DueDays if not sent."""
+    terms = entity.get("SalesTermRef") or customer.get("SalesTermRef")
+    terms = terms or view.preferences().get("SalesFormsPrefs", {}).get("DefaultTerms")
+    if terms:
+        found = reference(view, "Term", terms, "SalesTermRef")
+        entity["SalesTermRef"] = {"value": found["Id"], "name": found.get("Name")}
+        days = int(found.get("DueDays", 0))
+    else:
+        days = 0
+    if not entity.get("DueDate"):
+        entity["DueDate"] = (date.fromisoformat(str(entity["TxnDate"])) + timedelta(days=days)).isoformat()
+
+
+def _currency(view: RealmView, entity: dict[str, Any], customer: dict[str, Any]) -> None:
+    """The invoice's currency must be its customer's (multicurrency or not)."""
+    own = customer.get("CurrencyRef", {}).get("value")
+    entity["CurrencyRef"] = currency_ref(
+        view, {"CurrencyRef": entity.get("CurrencyRef") or customer.get("CurrencyRef")}
+    )
+    if own and entity["CurrencyRef"]["value"] != own:
+        raise business(
+            f"The transaction currency ({entity['CurrencyRef']['value']}) must match the customer's currency ({own}).",
+            "CurrencyRef",
+        )
+    if entity["CurrencyRef"]["value"] == _home(view):
+        entity["ExchangeRate"] = 1
+    elif "ExchangeRate" not in entity:
+        entity["ExchangeRate"] = _rate(view, entity["CurrencyRef"]["value"])
+
+
+def _home(view: RealmView) -> str:
+    return str(view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "USD"))
+
+
+def _rate(view: RealmView, code: str) -> Decimal:
+    rates = [r for r in view.all("ExchangeRate") if r.get("SourceCurrencyCode") == code]
+    return amount(rates[-1]["Rate"], "ExchangeRate") if rates else Decimal(1)
+
+
+def _lines(view: RealmView, raw: object) -> tuple[list[dict[str, Any]], Decimal, list[tuple[dict[str, Any], Decimal]]]:
+    """Sales lines with amounts checked; returns them, the subtotal and the inventory items sold."""
+    if not isinstance(raw, list):
+        raise business("Line must be a list of lines.", "Line")
+    lines, subtotal, inventory = [], Decimal(0), []
+    for number, line in enumerate((x for x in raw if x.get("DetailType") != "SubTotalLineDetail"), start=1):
+        checked, item = _line(view, line, number)
+        lines.append(checked)
+        subtotal += checked["Amount"]
+        if item.get("Type") == "Inventory":
+            inventory.append((item, checked["SalesItemLineDetail"]["Qty"]))
+    if not lines:
+        raise business("An invoice needs at least one line.", "Line")
+    return lines, subtotal, inventory
+
+
+def _line(view: RealmView, line: dict[str, Any], number: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    if line.get("DetailType") != "SalesItemLineDetail":
+        raise business(f"Line {number}: DetailType {line.get('DetailType')!r} is not supported here.", "Line")
+    detail = dict(required(line, "SalesItemLineDetail", "Line.SalesItemLineDetail"))
+    item = reference(view, "Item", required(detail, "ItemRef", "ItemRef"), "ItemRef")
+    detail["ItemRef"] = {"value": item["Id"], "name": item.get("Name")}
+    qty = amount(detail.get("Qty", 1), "Qty")
+    price = amount(detail.get("UnitPrice", item.get("UnitPrice", 0)), "UnitPrice")
+    total = amount(line["Amount"], "Amount") if "Amount" in line else cents(qty * price)
+    if "Qty" in detail and "UnitPrice" in detail and cents(qty * price) != cents(total):
+        raise faults.validation(
+            "6070", "Amount is not equal to UnitPrice * Qty",
+            f"Amount is not equal to UnitPrice * Qty. Supplied value:{total}", "Amount",
+        )  # fmt: skip
+    detail["Qty"], detail["UnitPrice"] = qty, price
+    checked = {**line, "Id": str(number), "LineNum": number, "Amount": total, "SalesItemLineDetail": detail}
+    return checked, item
+
+
+def _tax(view: RealmView, entity: dict[str, Any], lines: list[dict[str, Any]]) -> Decimal:
+    """Compute TxnTaxDetail per the company's tax model; returns the total tax."""
+    mode = entity.get("GlobalTaxCalculation")
+    if mode == "NotApplicable":
+        entity["TxnTaxDetail"] = {"TotalTax": Decimal(0), "TaxLine": []}
+        return Decimal(0)
+    us = view.company_info().get("Country", "US") == "US"
+    taxable: dict[str, Decimal] = {}  # TaxRate Id -> net amount taxed at it
+    rates: dict[str, Decimal] = {}
+    for line in lines:
+        for rate in _line_rates(view, entity, line, us):
+            rates[rate["Id"]] = amount(rate.get("RateValue", 0), "RateValue")
+            base = line["Amount"]
+            taxable[rate["Id"]] = taxable.get(rate["Id"], Decimal(0)) + base
+    tax_lines, total = [], Decimal(0)
+    for rate_id, net in taxable.items():
+        percent = rates[rate_id]
+        if mode == "TaxInclusive":
+            net = net / (1 + percent / 100)
+        tax = cents(net * percent / 100)
+        total += tax
+        line_detail = {"TaxRateRef": {"value": rate_id}, "PercentBased": True, "TaxPercent": percent}
+        line_detail["NetAmountTaxable"] = cents(net)
+        tax_lines.append({"Amount": tax, "DetailType": "TaxLineDetail", "TaxLineDetail": line_detail})
+    detail: dict[str, Any] = {"TotalTax": total, "TaxLine": tax_lines}
+    if us and entity.get("TxnTaxDetail", {}).get("TxnTaxCodeRef"):
+        detail["TxnTaxCodeRef"] = entity["TxnTaxDetail"]["TxnTaxCodeRef"]
+    entity["TxnTaxDetail"] = detail
+    return total
+
+
+def _line_rates(view: RealmView, entity: dict[str, Any], line: dict[str, Any], us: bool) -> list[dict[str, Any]]:
+    code_ref = line["SalesItemLineDetail"].get("TaxCodeRef")
+    if us:
+        if not code_ref or code_ref.get("value") != "TAX":
+            if code_ref and code_ref.get("value") not in US_PSEUDO_CODES:
+                raise business("US companies use the tax codes TAX and NON on lines.", "TaxCodeRef")
+            return []
+        txn_code = (entity.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef")
+        code = reference(view, "TaxCode", txn_code, "TxnTaxCodeRef") if txn_code else _default_sales_code(view)
+    else:
+        if not code_ref:
+            raise faults.validation(
+                faults.REQUIRED_PARAM_MISSING,
+                "Required param missing, need to supply the required value for the API",
+                "Required parameter TaxCodeRef is missing in the request (every line needs a tax code here)",
+                "TaxCodeRef",
+            )
+        code = reference(view, "TaxCode", code_ref, "TaxCodeRef")
+    if code is None:
+        return []
+    details = (code.get("SalesTaxRateList") or {}).get("TaxRateDetail", [])
+    return [reference(view, "TaxRate", d.get("TaxRateRef"), "TaxRateRef", active=False) for d in details]
+
+
+def _default_sales_code(view: RealmView) -> dict[str, Any] | None:
+    for code in view.all("TaxCode"):
+        if code.get("Taxable") and (code.get("SalesTaxRateList") or {}).get("TaxRateDetail"):
+            return code
+    return None
+
+
+def _post_cost_of_goods(inventory: list[tuple[dict[str, Any], Decimal]]) -> list[tuple[str, dict[str, Any]]]:
+    """Selling an Inventory item lowers its quantity on hand (QBO books its cost of goods sold itself)."""
+    effects: dict[str, dict[str, Any]] = {}
+    for item, qty in inventory:
+        updated = effects.get(item["Id"], dict(item))
+        updated["QtyOnHand"] = amount(updated.get("QtyOnHand", 0), "QtyOnHand") - qty
+        effects[item["Id"]] = updated
+    return [("Item", updated) for updated in effects.values()]
