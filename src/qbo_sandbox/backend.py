@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from qbo_sandbox import entities, faults, query
 from qbo_sandbox.clock import Clock
@@ -40,13 +40,20 @@ class Company:
 
 
 Listener = Callable[[ChangeEvent], None]
-Persist = Callable[[RealmState], None]
+
+
+class Persistence(Protocol):
+    """Where realms are kept beyond memory (store.SqliteStore for --db)."""
+
+    def save(self, state: RealmState) -> None: ...
+    def drop(self, realm_id: str) -> None: ...
+    def clear(self) -> None: ...
 
 
 class Backend:
     """All companies of one sandbox."""
 
-    def __init__(self, clock: Clock | None = None, persist: Persist | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, persist: Persistence | None = None) -> None:
         self.clock = clock or Clock()
         self._lock = threading.RLock()
         self._realms: dict[str, RealmState] = {}
@@ -58,6 +65,8 @@ class Backend:
         """Adopt a realm as it is (loading from disk, seeding)."""
         with self._lock:
             self._realms[state.realm_id] = state
+            if self._persist:
+                self._persist.save(state)
 
     def new_realm(self, name: str, country: str) -> RealmState:
         realm_id = str(9130350000000000 + uuid.uuid4().int % 10**12)  # 16 digits like Intuit's sandbox realms
@@ -85,16 +94,20 @@ class Backend:
             chosen = entity_id or state.next_id(entity)
             stored = self._stamp(state, entity, body, chosen, "0", now, created=now)
             if self._persist:
-                self._persist(state)
+                self._persist.save(state)
             return copy.deepcopy(stored)
 
     def drop_realm(self, realm_id: str) -> None:
         with self._lock:
             self._realms.pop(realm_id, None)
+            if self._persist:
+                self._persist.drop(realm_id)
 
     def reset(self) -> None:
         with self._lock:
             self._realms.clear()
+            if self._persist:
+                self._persist.clear()
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -119,6 +132,12 @@ class Backend:
         result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._void(state, entity, body))
         return result
 
+    def run_once(self, realm_id: str, request_id: str | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run `work` (which makes its own backend calls) at most once per request id — how a whole batch
+        request is replayed."""
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: (work(), []))
+        return result
+
     def _once(self, realm_id: str, request_id: str | None, work: Callable[[RealmState], Any]) -> Any:
         """Run `work` under the lock, at most once per request id: a repeated id gets the first answer."""
         events: list[ChangeEvent] = []
@@ -135,7 +154,7 @@ class Backend:
             if request_id:
                 state.replays[request_id] = Replay(copy.deepcopy(result), None)
             if self._persist and events:
-                self._persist(state)
+                self._persist.save(state)
         for event in events:
             for listener in self._listeners:
                 listener(event)

@@ -22,6 +22,7 @@ Lifetimes and what each is based on:
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 import uuid
@@ -151,6 +152,26 @@ class OAuthRegistry:
         """The app with this client id, or None."""
         with self._lock:
             return self._state.apps.get(client_id)
+
+    def update_app(self, client_id: str, webhook_url: str | None, webhook_format: WebhookFormat) -> App:
+        """Change where (and in which format) the app's webhooks go. Raises KeyError for an unknown client id."""
+        if webhook_format not in ("cloudevents", "legacy"):
+            raise ValueError(f"webhook_format must be 'cloudevents' or 'legacy', not {webhook_format!r}")
+        with self._lock:
+            app = self._state.apps[client_id]
+            app.webhook_url, app.webhook_format = webhook_url, webhook_format
+            return app
+
+    def snapshot(self) -> object:
+        """Everything the registry holds, as one picklable object (for --db persistence)."""
+        with self._lock:
+            return copy.deepcopy(self._state)
+
+    def restore(self, snapshot: object) -> None:
+        if not isinstance(snapshot, _State):
+            raise TypeError("not a registry snapshot")
+        with self._lock:
+            self._state = snapshot
 
     def check_client(self, client_id: str, client_secret: str) -> App:
         """The app whose credentials these are; raises :class:`OAuthError` ``invalid_client`` (401) if none."""

@@ -1,0 +1,3 @@
+from qbo_sandbox.cli import main
+
+main()

@@ -1,0 +1,226 @@
+"""The QBO API under ``/v3/company/{realmId}/…`` — routing only: authentication, throttling, injected faults
+and the request log wrap each call; the work is the backend's; every Fault is rendered by ``faults``.
+
+One catch-all route per realm keeps the wrapping in one place. Handlers are ``async``; the backend (plain
+Python under a lock) runs in the thread pool so that injected latency and slow calls overlap as on a real
+server — which is what the throttle's concurrency limit counts.
+
+Paths (lower-case entity names, as QBO's): ``GET {entity}/{id}``, ``POST {entity}`` (create, or update when the
+body has an ``Id``; ``?operation=update|delete|void``), ``GET|POST query``, ``POST batch``, ``GET cdc``,
+``GET|POST preferences``, ``GET companyinfo/{realmId}``, ``POST companyinfo``. ``minorversion`` is accepted
+(any value; the sandbox serves one behaviour — COVERAGE.md), ``requestid`` is honoured on every write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
+
+from qbo_sandbox import entities, faults, jsonio
+from qbo_sandbox.batch import run_batch
+from qbo_sandbox.injection import LoggedRequest
+from qbo_sandbox.sandbox import Sandbox
+
+JSON = "application/json;charset=UTF-8"
+SINGLETONS = {"preferences": ("Preferences", "1"), "companyinfo": ("CompanyInfo", "1")}
+
+
+class DroppedAfterCommit(Exception):
+    """Raised after the response has started so the server closes the connection (injected fault)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one API request asks for, once parsed."""
+
+    operation: str
+    work: Callable[[], dict[str, Any]]
+
+
+def routes(sandbox: Sandbox) -> list[BaseRoute]:
+    handler = _Handler(sandbox)
+    return [Route("/v3/company/{realm_id}/{rest:path}", handler.handle, methods=["GET", "POST"])]
+
+
+class _Handler:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def handle(self, request: Request) -> Response:
+        realm_id, rest = request.path_params["realm_id"], request.path_params["rest"].strip("/")
+        tid = f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"  # the shape of Intuit's intuit_tid
+        log = _LogEntry(request.method, rest, request.query_params.get("requestid"), tid)
+        try:
+            response = await self._serve(request, realm_id, rest, log)
+        except faults.SandboxFault as fault:
+            response = _fault_response(fault)
+        response.headers["intuit_tid"] = tid
+        self.sandbox.injector.record(realm_id, log.finish(response.status_code, self.sandbox.clock()))
+        return response
+
+    async def _serve(self, request: Request, realm_id: str, rest: str, log: _LogEntry) -> Response:
+        client_id = self.sandbox.registry.authenticate(request.headers.get("authorization"), realm_id)
+        body = await request.body()
+        rules = self.sandbox.injector.take(realm_id, request.method, _match_text(request, rest, body))
+        kinds = {rule.kind: rule for rule in rules}
+        log.injected = ",".join(sorted(kinds)) or None
+        if "throttle" in kinds:
+            raise faults.throttled(retry_after=1)
+        request_id = None if "ignore_requestid" in kinds else request.query_params.get("requestid")
+        call = self._parse(request, realm_id, rest, body, request_id)
+        log.operation = call.operation
+        with self.sandbox.throttle.guard(realm_id, client_id, batch=call.operation == "batch"):
+            if "latency" in kinds:
+                await asyncio.sleep(kinds["latency"].seconds)
+            if "fail_before_commit" in kinds:
+                return _fault_response(faults.system_error(), kinds["fail_before_commit"].status)
+            result = await run_in_threadpool(call.work)
+        if "drop_after_commit" in kinds:
+            return _DroppedResponse()
+        return Response(jsonio.dumps(result), media_type=JSON)
+
+    def _parse(self, request: Request, realm_id: str, rest: str, body: bytes, request_id: str | None) -> Call:
+        backend = self.sandbox.backend
+        segments = rest.split("/")
+        head = segments[0].lower()
+        if head == "query":
+            text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
+            return Call("query", lambda: backend.query(realm_id, text or ""))
+        if head == "cdc" and request.method == "GET":
+            names, since = _cdc_params(request, backend.clock())
+            return Call("cdc", lambda: backend.cdc(realm_id, names, since))
+        if head == "batch" and request.method == "POST":
+            parsed = _json(body)
+            return Call(
+                "batch", lambda: backend.run_once(realm_id, request_id, lambda: run_batch(backend, realm_id, parsed))
+            )
+        if head in SINGLETONS:
+            return self._singleton(request, realm_id, segments, body, request_id)
+        entity = entities.canonical_name(head)
+        if request.method == "GET":
+            if len(segments) != 2:
+                raise _unsupported(rest)
+            return Call("read", lambda: _wrap(entity, backend.read(realm_id, entity, segments[1])))
+        if len(segments) != 1:
+            raise _unsupported(rest)
+        return self._write(request, realm_id, entity, _json(body), request_id)
+
+    def _write(self, request: Request, realm_id: str, entity: str, body: object, request_id: str | None) -> Call:
+        backend = self.sandbox.backend
+        if not isinstance(body, dict):
+            raise _bad_body("the request body must be a JSON object")
+        operation = request.query_params.get("operation") or ("update" if "Id" in body else "create")
+        writes = {"create": backend.create, "update": backend.update, "delete": backend.delete, "void": backend.void}
+        write = writes.get(operation.lower())
+        if write is None:
+            raise faults.validation(
+                faults.UNSUPPORTED_OPERATION, "Unsupported Operation",
+                f"Operation {operation} is not supported.", "operation",
+            )  # fmt: skip
+        return Call(operation.lower(), lambda: _wrap(entity, write(realm_id, entity, body, request_id)))
+
+    def _singleton(
+        self, request: Request, realm_id: str, segments: list[str], body: bytes, request_id: str | None
+    ) -> Call:
+        backend = self.sandbox.backend
+        entity, stored_id = SINGLETONS[segments[0].lower()]
+        if request.method == "GET":
+            if entity == "CompanyInfo" and segments[1:] != [realm_id]:
+                raise faults.not_found(entity, "/".join(segments[1:]))
+            return Call("read", lambda: _wrap(entity, backend.read(realm_id, entity, stored_id)))
+        parsed = _json(body)
+        if not isinstance(parsed, dict):
+            raise _bad_body("the request body must be a JSON object")
+        return Call("update", lambda: _wrap(entity, backend.update(realm_id, entity, parsed, request_id)))
+
+
+@dataclass
+class _LogEntry:
+    method: str
+    path: str
+    request_id: str | None
+    intuit_tid: str
+    operation: str = ""
+    injected: str | None = None
+
+    def finish(self, status: int, now: datetime) -> LoggedRequest:
+        return LoggedRequest(
+            self.method, "/" + self.path, status, now, self.operation, self.request_id, self.intuit_tid, self.injected
+        )
+
+
+class _DroppedResponse(Response):
+    """Starts a response and breaks off: the server closes the connection and the client sees no answer,
+    though the work is done."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]}
+        await send(start)
+        raise DroppedAfterCommit("response dropped after commit (injected fault)")
+
+
+def _fault_response(fault: faults.SandboxFault, status: int | None = None) -> Response:
+    headers = fault.headers()
+    return Response(jsonio.dumps(fault.to_body()), status or fault.status, headers, media_type=JSON)
+
+
+def _wrap(entity: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {entity: obj, "time": faults.qbo_time()}
+
+
+def _json(body: bytes) -> object:
+    try:
+        return jsonio.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _bad_body(f"the request body is not valid JSON: {error}") from error
+
+
+def _bad_body(detail: str) -> faults.ValidationFault:
+    # QBO answers unparseable bodies with 2010 "Request has invalid or unsupported property" (observed in
+    # python-quickbooks issues; the wording of Detail varies — COVERAGE.md).
+    return faults.validation("2010", "Request has invalid or unsupported property", detail)
+
+
+def _unsupported(path: str) -> faults.ValidationFault:
+    return faults.validation(faults.UNSUPPORTED_OPERATION, "Unsupported Operation", f"Unsupported path: /{path}")
+
+
+def _match_text(request: Request, rest: str, body: bytes) -> str:
+    """What injection rules match on: the path, and for queries the query text too."""
+    if rest.lower().startswith("query"):
+        text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
+        return f"{rest} {text or ''}"
+    return rest
+
+
+def _cdc_params(request: Request, now: datetime) -> tuple[list[str], datetime]:
+    names = [name.strip() for name in request.query_params.get("entities", "").split(",") if name.strip()]
+    raw = request.query_params.get("changedSince", "")
+    if not names or not raw:
+        missing = "entities" if not names else "changedSince"
+        raise faults.validation(
+            faults.REQUIRED_PARAM_MISSING, "Required param missing, need to supply the required value for the API",
+            f"Required parameter {missing} is missing in the request", missing,
+        )  # fmt: skip
+    try:
+        since = datetime.fromisoformat(raw.replace(" ", "+"))  # a '+' in a query string arrives as a space
+    except ValueError as error:
+        raise faults.validation(
+            faults.QUERY_PARSE_ERROR, "Error parsing query", f"changedSince is not a date-time: {raw}", "changedSince"
+        ) from error
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=now.tzinfo)  # QBO reads a time without offset in the company's zone (unconfirmed)
+    return [entities.canonical_name(name) for name in names], since

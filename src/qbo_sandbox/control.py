@@ -1,0 +1,266 @@
+"""The control API under ``/_sandbox/`` — not part of QBO: what tests, demos and benchmarks use to set the
+sandbox up and look inside it (documented in README.md of this package). Errors: ``{"error": "<sentence>"}``
+with 400 (bad input) or 404 (unknown app or company)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from qbo_sandbox import seed
+from qbo_sandbox.companies import create_company
+from qbo_sandbox.sandbox import Sandbox
+from qbo_sandbox.throttle import Limits
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def routes(sandbox: Sandbox) -> list[BaseRoute]:
+    c = _Control(sandbox)
+    table: list[tuple[str, Callable[[Request], Any], list[str]]] = [
+        ("/_sandbox/apps", c.create_app, ["POST"]),
+        ("/_sandbox/apps", c.list_apps, ["GET"]),
+        ("/_sandbox/apps/{client_id}", c.update_app, ["PATCH"]),
+        ("/_sandbox/companies", c.create_company, ["POST"]),
+        ("/_sandbox/companies", c.list_companies, ["GET"]),
+        ("/_sandbox/companies/{realm_id}", c.delete_company, ["DELETE"]),
+        ("/_sandbox/tokens", c.tokens, ["POST"]),
+        ("/_sandbox/companies/{realm_id}/faults", c.add_fault, ["POST"]),
+        ("/_sandbox/companies/{realm_id}/faults", c.list_faults, ["GET"]),
+        ("/_sandbox/companies/{realm_id}/faults", c.clear_faults, ["DELETE"]),
+        ("/_sandbox/companies/{realm_id}/requests", c.list_requests, ["GET"]),
+        ("/_sandbox/companies/{realm_id}/requests", c.clear_requests, ["DELETE"]),
+        ("/_sandbox/companies/{realm_id}/webhooks", c.configure_webhooks, ["PUT"]),
+        ("/_sandbox/webhooks/deliveries", c.deliveries, ["GET"]),
+        ("/_sandbox/webhooks/flush", c.flush, ["POST"]),
+        ("/_sandbox/clock/advance", c.advance_clock, ["POST"]),
+        ("/_sandbox/limits", c.get_limits, ["GET"]),
+        ("/_sandbox/limits", c.set_limits, ["PUT"]),
+        ("/_sandbox/reset", c.reset, ["POST"]),
+    ]
+    return [Route(path, _guarded(handler), methods=methods) for path, handler, methods in table]
+
+
+def _guarded(handler: Callable[[Request], Any]) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        try:
+            status, body = await handler(request)
+        except ControlError as error:
+            return JSONResponse({"error": str(error)}, error.status)
+        return JSONResponse(body, status)
+
+    return endpoint
+
+
+class _Control:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.s = sandbox
+
+    # -- apps and tokens -------------------------------------------------------------------------------
+    async def create_app(self, request: Request) -> tuple[int, Any]:
+        body = await _object(request)
+        uris = body.get("redirect_uris", [])
+        if not isinstance(uris, list) or not all(isinstance(u, str) and u for u in uris):
+            raise ControlError("redirect_uris must be a list of URLs")
+        webhook_url, webhook_format = _webhook(body)
+        app = self.s.registry.register_app(uris, webhook_url, webhook_format)  # type: ignore[arg-type]
+        return 201, _app_json(app)
+
+    async def list_apps(self, request: Request) -> tuple[int, Any]:
+        return 200, {"apps": [_app_json(app) for app in self.s.registry.apps()]}
+
+    async def update_app(self, request: Request) -> tuple[int, Any]:
+        webhook_url, webhook_format = _webhook(await _object(request))
+        try:
+            app = self.s.registry.update_app(request.path_params["client_id"], webhook_url, webhook_format)  # type: ignore[arg-type]
+        except KeyError:
+            raise ControlError("no app with this client_id", 404) from None
+        return 200, _app_json(app)
+
+    async def tokens(self, request: Request) -> tuple[int, Any]:
+        body = await _object(request)
+        client_id, realm_id = str(body.get("client_id", "")), str(body.get("realm_id", ""))
+        self._company(realm_id)
+        try:
+            return 200, self.s.registry.issue_tokens(client_id, realm_id)
+        except KeyError:
+            raise ControlError("no app with this client_id", 404) from None
+
+    # -- companies -------------------------------------------------------------------------------------
+    async def create_company(self, request: Request) -> tuple[int, Any]:
+        body = await _object(request)
+        name = body.get("name", "Sandbox Company")
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ControlError("name must be a non-empty string of at most 100 characters")
+        flags = {key: body.get(key, default) for key, default in
+                 (("multicurrency", False), ("custom_txn_numbers", False), ("sample_data", True))}  # fmt: skip
+        if not all(isinstance(value, bool) for value in flags.values()):
+            raise ControlError("multicurrency, custom_txn_numbers and sample_data must be true or false")
+        country = body.get("country", "US")
+        if country not in seed.COUNTRIES:
+            raise ControlError(f"country must be one of {', '.join(seed.COUNTRIES)}")
+        company = create_company(self.s.backend, name.strip(), country, **flags)
+        return 201, self._company_json(company.realm_id)
+
+    async def list_companies(self, request: Request) -> tuple[int, Any]:
+        return 200, {"companies": [self._company_json(c.realm_id) for c in self.s.backend.companies()]}
+
+    async def delete_company(self, request: Request) -> tuple[int, Any]:
+        realm_id = self._company(request.path_params["realm_id"])
+        self.s.backend.drop_realm(realm_id)
+        self.s.injector.clear(realm_id)
+        return 200, {"deleted": realm_id}
+
+    def _company_json(self, realm_id: str) -> dict[str, Any]:
+        backend = self.s.backend
+        info, prefs = backend.read(realm_id, "CompanyInfo", "1"), backend.read(realm_id, "Preferences", "1")
+        currency = prefs.get("CurrencyPrefs", {})
+        return {
+            "realm_id": realm_id,
+            "name": info.get("CompanyName"),
+            "country": info.get("Country"),
+            "home_currency": currency.get("HomeCurrency", {}).get("value"),
+            "multicurrency": bool(currency.get("MultiCurrencyEnabled")),
+            "custom_txn_numbers": bool(prefs.get("SalesFormsPrefs", {}).get("CustomTxnNumbers")),
+        }
+
+    def _company(self, realm_id: str) -> str:
+        if realm_id not in {c.realm_id for c in self.s.backend.companies()}:
+            raise ControlError(f"no company with realm_id {realm_id!r}", 404)
+        return realm_id
+
+    # -- faults, requests, webhooks --------------------------------------------------------------------
+    async def add_fault(self, request: Request) -> tuple[int, Any]:
+        realm_id = self._company(request.path_params["realm_id"])
+        body = await _object(request)
+        kind = body.pop("kind", None)
+        try:
+            rule = self.s.injector.add(realm_id, str(kind), **body)
+        except ValueError as error:
+            raise ControlError(str(error)) from None
+        return 201, rule.to_json()
+
+    async def list_faults(self, request: Request) -> tuple[int, Any]:
+        realm_id = self._company(request.path_params["realm_id"])
+        return 200, {"faults": [rule.to_json() for rule in self.s.injector.rules(realm_id)]}
+
+    async def clear_faults(self, request: Request) -> tuple[int, Any]:
+        self.s.injector.clear(self._company(request.path_params["realm_id"]))
+        return 200, {"faults": []}
+
+    async def list_requests(self, request: Request) -> tuple[int, Any]:
+        realm_id = request.path_params["realm_id"]
+        return 200, {"requests": [entry.to_json() for entry in self.s.injector.requests(realm_id)]}
+
+    async def clear_requests(self, request: Request) -> tuple[int, Any]:
+        self.s.injector.clear_requests(request.path_params["realm_id"])
+        return 200, {"requests": []}
+
+    async def configure_webhooks(self, request: Request) -> tuple[int, Any]:
+        realm_id = self._company(request.path_params["realm_id"])
+        body = await _object(request)
+        duplicate, delay = body.get("duplicate", False), body.get("delay_seconds", 0)
+        if not isinstance(duplicate, bool) or isinstance(delay, bool) or not isinstance(delay, int | float):
+            raise ControlError("duplicate must be true or false and delay_seconds a number")
+        try:
+            self.s.webhooks.configure(realm_id, duplicate, float(delay))
+        except ValueError as error:
+            raise ControlError(str(error)) from None
+        return 200, {"duplicate": duplicate, "delay_seconds": delay}
+
+    async def deliveries(self, request: Request) -> tuple[int, Any]:
+        return 200, {"deliveries": [_delivery_json(d) for d in self.s.webhooks.deliveries]}
+
+    async def flush(self, request: Request) -> tuple[int, Any]:
+        timeout = (await _object(request)).get("timeout", 10)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 120:
+            raise ControlError("timeout must be a number of seconds from 0 to 120")
+        try:
+            self.s.webhooks.flush(float(timeout))
+        except TimeoutError:
+            raise ControlError("webhook deliveries still pending after the timeout", 409) from None
+        return 200, {"deliveries": len(self.s.webhooks.deliveries)}
+
+    # -- clock, limits, reset --------------------------------------------------------------------------
+    async def advance_clock(self, request: Request) -> tuple[int, Any]:
+        seconds = (await _object(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ControlError("seconds must be a number ≥ 0 (the clock only moves forward)")
+        self.s.clock.advance(seconds)
+        return 200, {"now": self.s.clock().isoformat()}
+
+    async def get_limits(self, request: Request) -> tuple[int, Any]:
+        return 200, dataclasses.asdict(self.s.throttle.limits)
+
+    async def set_limits(self, request: Request) -> tuple[int, Any]:
+        body = await _object(request)
+        current = dataclasses.asdict(self.s.throttle.limits)
+        unknown = set(body) - set(current)
+        if unknown:
+            raise ControlError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        merged = {**current, **body}
+        numbers_ok = all(_whole(merged[k]) and merged[k] >= 1 for k in ("per_minute", "concurrent", "batch_per_minute"))
+        if not numbers_ok or not isinstance(merged["enabled"], bool):
+            raise ControlError("limits are whole numbers ≥ 1 and enabled is true or false")
+        self.s.throttle.configure(Limits(**merged))
+        return 200, merged
+
+    async def reset(self, request: Request) -> tuple[int, Any]:
+        self.s.reset()
+        return 200, {"reset": True}
+
+
+async def _object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ControlError("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError("the body must be a JSON object")
+    return body
+
+
+def _webhook(body: dict[str, Any]) -> tuple[str | None, str]:
+    url, fmt = body.get("webhook_url"), body.get("webhook_format", "cloudevents")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise ControlError("webhook_url must be an http(s) URL or null")
+    if fmt not in ("cloudevents", "legacy"):
+        raise ControlError("webhook_format must be 'cloudevents' or 'legacy'")
+    return url, fmt
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _app_json(app: Any) -> dict[str, Any]:
+    return {
+        "client_id": app.client_id, "client_secret": app.client_secret, "verifier_token": app.verifier_token,
+        "redirect_uris": app.redirect_uris, "webhook_url": app.webhook_url, "webhook_format": app.webhook_format,
+    }  # fmt: skip
+
+
+def _delivery_json(delivery: Any) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery.delivery_id, "client_id": delivery.client_id, "url": delivery.url,
+        "body": delivery.body.decode(), "signature": delivery.signature, "realm_ids": list(delivery.realm_ids),
+        "event_count": delivery.event_count, "duplicate": delivery.duplicate, "status": delivery.status,
+        "attempts": [
+            {"at": a.at.isoformat(), "status_code": a.status_code, "error": a.error} for a in delivery.attempts
+        ],
+    }  # fmt: skip
