@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,8 @@ class Qbo:
         response = self.query(text)
         assert response.status_code == 200, response.text
         body = response.json()["QueryResponse"]
-        entity = text.split()[3] if text.lower().startswith("select") else ""
+        found = re.search(r"\bfrom\s+(\w+)", text, re.IGNORECASE)
+        entity = found.group(1) if found else ""
         return list(next((v for k, v in body.items() if k.lower() == entity.lower()), []))
 
 
