@@ -138,6 +138,10 @@ class _Handler:
             if entity == "CompanyInfo" and segments[1:] != [realm_id]:
                 raise faults.not_found(entity, "/".join(segments[1:]))
             return Call("read", lambda: _wrap(entity, backend.read(realm_id, entity, stored_id)))
+        operation = (request.query_params.get("operation") or "update").lower()
+        entities.require_operation(entity, operation)  # Preferences/CompanyInfo: read and update only
+        if operation != "update" or len(segments) != 1:
+            raise _unsupported("/".join(segments))
         parsed = _json(body)
         if not isinstance(parsed, dict):
             raise _bad_body("the request body must be a JSON object")
