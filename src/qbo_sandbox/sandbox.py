@@ -44,10 +44,12 @@ class Sandbox:
         self.webhooks.stop()
 
     def reset(self) -> None:
-        """Back to an empty sandbox: no companies, apps, tokens, rules, logs or pending webhooks."""
+        """Back to an empty sandbox: no companies, apps, tokens, rules, logs or pending webhooks, and the limits
+        the sandbox started with (whatever PUT /_sandbox/limits set since)."""
         self.webhooks.reset()
         self.backend.reset()
         self.registry.reset()
         self.throttle.reset()
+        self.throttle.configure(self.config.limits)
         self.injector.reset()
         self.clock.reset()

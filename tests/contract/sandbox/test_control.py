@@ -326,6 +326,10 @@ def test_reset_empties_the_sandbox(control: httpx.Client) -> None:
     assert control.get("/_sandbox/apps").json() == {"apps": []}
     assert control.get("/_sandbox/companies").json() == {"companies": []}
     assert control.get("/_sandbox/webhooks/deliveries").json() == {"deliveries": []}
+    # the limits the server started with (the session server's are off)
+    assert control.get("/_sandbox/limits").json() == {
+        "per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": False,
+    }  # fmt: skip
     assert control.get(f"/_sandbox/companies/{qbo.realm_id}/requests").json() == {"requests": []}
     assert qbo.get(f"companyinfo/{qbo.realm_id}").status_code == 401
 
