@@ -6,7 +6,8 @@ Tree::
       ├─ ValidationError            bad input, refused before anything is stored or sent; lists every Problem
       ├─ NotFound                   the thing asked for does not exist in this company
       ├─ Conflict                   would break a uniqueness rule (SO number, SKU)
-      └─ InvalidTransition          an invoice-link state change the state machine does not allow
+      ├─ InvalidTransition          an invoice-link state change the state machine does not allow
+      └─ NotConnected               no usable QuickBooks connection (never connected, expired or revoked)
 
 Every message is a sentence a person understands; technical detail, when there is any, travels apart.
 """
@@ -63,3 +64,11 @@ class Conflict(InvoiceBridgeError):
 
 class InvalidTransition(InvoiceBridgeError):
     """The invoice link cannot move from its state the way that was asked."""
+
+
+class NotConnected(InvoiceBridgeError):
+    """Invoicing needs a usable QuickBooks connection; the message says what to do."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)

@@ -78,6 +78,12 @@ class InvoiceLink:
             error_detail=None,
         )
 
+    def resume(self, at: datetime) -> InvoiceLink:
+        """Take over a create that was left unfinished (a worker died): same generation, same request id, so
+        QBO replays the first answer if the first attempt got through."""
+        self._require(at, InvoiceState.CREATING)
+        return self._move(at, InvoiceState.CREATING, f"resuming with request id {self.request_id}")
+
     def succeed(self, qbo_invoice_id: str, doc_number: str | None, sync_token: str, at: datetime) -> InvoiceLink:
         """The invoice exists in QBO."""
         self._require(at, InvoiceState.CREATING)

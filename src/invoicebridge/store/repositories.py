@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from invoicebridge.domain import (
     Company,
@@ -62,6 +63,8 @@ def _flush(session: Session, conflict: Conflict) -> None:
         if "unique" in str(error.orig).lower() or "duplicate" in str(error.orig).lower():
             raise conflict from None
         raise
+    except StaleDataError:  # a versioned row changed under us: another worker got there first
+        raise conflict from None
 
 
 def _scoped(session: Session, model: type[R], company_id: int, object_id: int, kind: str) -> R:

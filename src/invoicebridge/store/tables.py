@@ -151,13 +151,16 @@ class InvoiceLinkRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     error_detail: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: two workers cannot both claim
     events: Mapped[list[InvoiceLinkEventRow]] = relationship(
         cascade="all, delete-orphan", order_by="InvoiceLinkEventRow.id", lazy="selectin"
     )
     __table_args__ = (
         UniqueConstraint("company_id", "sales_order_id", name="uq_invoice_links_company_order"),
         Index("ix_invoice_links_company_state", "company_id", "state"),
+        Index("ix_invoice_links_company_qbo_invoice", "company_id", "qbo_invoice_id"),
     )
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it once, at mapping
 
 
 class InvoiceLinkEventRow(Base):
@@ -167,3 +170,81 @@ class InvoiceLinkEventRow(Base):
     at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text)
+
+
+class ConnectionRow(Base):
+    """A company's QBO connection; settings and cached preferences as JSON (read and written whole)."""
+
+    __tablename__ = "qbo_connections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), unique=True)
+    realm_id: Mapped[str] = mapped_column(String(32), index=True)
+    health: Mapped[str] = mapped_column(String(24))
+    connected_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    last_refresh_error: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class TokenRow(Base):
+    """OAuth tokens, Fernet-encrypted; one row per company, locked while refreshing."""
+
+    __tablename__ = "qbo_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), unique=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class QboRefRow(Base):
+    """A remembered QBO id of one of our records (customer → QBO Customer, product → QBO Item)."""
+
+    __tablename__ = "qbo_refs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    kind: Mapped[str] = mapped_column(String(16))
+    local_id: Mapped[int]
+    qbo_id: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (UniqueConstraint("company_id", "kind", "local_id", name="uq_qbo_refs_company_kind_local"),)
+
+
+class AuditRow(Base):
+    __tablename__ = "qbo_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sales_order_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    request_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    intuit_tid: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_qbo_audit_company_order", "company_id", "sales_order_id"),)
+
+
+class CogsRow(Base):
+    __tablename__ = "cogs_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    journal_entry_id: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[Decimal | None]
+    posted_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (UniqueConstraint("company_id", "sales_order_id", name="uq_cogs_entries_company_order"),)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it once, at mapping
+
+
+class ProcessedEventRow(Base):
+    """Webhook event ids already handled (Intuit may deliver one event twice)."""
+
+    __tablename__ = "processed_events"
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime]

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from invoicebridge.store.qbo_repositories import SqlAudit, SqlCogs, SqlConnections, SqlProcessedEvents, SqlQboRefs
 from invoicebridge.store.repositories import (
     SqlCompanies,
     SqlCustomers,
@@ -30,6 +31,11 @@ class SqlUnitOfWork:
         self.tax_rates = SqlTaxRates(self.session)
         self.sales_orders = SqlSalesOrders(self.session)
         self.invoice_links = SqlInvoiceLinks(self.session)
+        self.connections = SqlConnections(self.session)
+        self.qbo_refs = SqlQboRefs(self.session)
+        self.audit = SqlAudit(self.session)
+        self.cogs = SqlCogs(self.session)
+        self.processed_events = SqlProcessedEvents(self.session)
         return self
 
     def __exit__(

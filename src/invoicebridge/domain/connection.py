@@ -1,0 +1,119 @@
+"""A company's QuickBooks connection: where it points, how healthy it is, and the settings that decide how
+its books take our invoices (revenue account, tax mapping, accounting mode). Tokens live in store/ (encrypted),
+never here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from invoicebridge.domain.errors import Problem, ValidationError
+
+
+class AccountingMode(StrEnum):
+    PLAIN = "plain"
+    INVENTORY = "inventory"  # also post cost of goods sold when an SO is delivered and invoiced
+
+
+class TaxModel(StrEnum):
+    US = "us"  # sales tax: lines say TAX/NON, the invoice names one tax code
+    GLOBAL = "global"  # VAT/GST: every line names its tax code; amounts tax-exclusive
+
+
+class Health(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"  # refresh failed for good, token revoked or expired
+    DISCONNECTED = "disconnected"
+
+
+RECONNECT_MESSAGE = "The QuickBooks connection has expired or was revoked: reconnect QuickBooks."
+REFRESH_WARNING = timedelta(days=30)  # show Reconnect this long before the refresh token's hard expiry
+
+
+@dataclass(frozen=True)
+class QboPreferences:
+    """What we read from QBO's Preferences and CompanyInfo, cached per company."""
+
+    custom_txn_numbers: bool
+    multicurrency: bool
+    home_currency: str
+    default_terms_id: str | None
+    tax_model: TaxModel
+    country: str
+    read_at: datetime
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """How invoices land in the books; invoicing is refused until `problems()` is empty."""
+
+    revenue_account_id: str | None = None
+    tax_mapping: Mapping[int, str] = field(default_factory=dict)  # order-book tax rate id → QBO TaxCode id
+    mode: AccountingMode = AccountingMode.PLAIN
+    cogs_account_id: str | None = None
+    inventory_asset_account_id: str | None = None
+
+    def problems(self, tax_rate_ids: list[int]) -> list[tuple[str, str]]:
+        """(field, sentence) for everything missing before invoices can be created."""
+        found: list[tuple[str, str]] = []
+        if not self.revenue_account_id:
+            found.append(("revenue_account_id", "Choose the income account new QuickBooks items post to."))
+        unmapped = [rate for rate in tax_rate_ids if rate not in self.tax_mapping]
+        if unmapped:
+            found.append(("tax_mapping", f"Map every tax rate to a QuickBooks tax code (missing: {unmapped})."))
+        if self.mode is AccountingMode.INVENTORY:
+            if not self.cogs_account_id:
+                found.append(("cogs_account_id", "Accounting with inventory needs a cost of goods sold account."))
+            if not self.inventory_asset_account_id:
+                found.append(
+                    ("inventory_asset_account_id", "Accounting with inventory needs an inventory asset account.")
+                )
+        return found
+
+    def require_complete(self, tax_rate_ids: list[int]) -> None:
+        problems = self.problems(tax_rate_ids)
+        if problems:
+            raise ValidationError([Problem(f, m) for f, m in problems])
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One company's link to one QBO company (realm)."""
+
+    company_id: int
+    realm_id: str
+    health: Health
+    connected_at: datetime
+    refresh_expires_at: datetime | None = None
+    last_refresh_error: str | None = None
+    settings: ConnectionSettings = field(default_factory=ConnectionSettings)
+    preferences: QboPreferences | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.health is Health.CONNECTED
+
+    def needs_reconnect_soon(self, now: datetime) -> bool:
+        expires = self.refresh_expires_at
+        return not self.usable or (expires is not None and expires - now < REFRESH_WARNING)
+
+    def refresh_failed(self, reason: str, final: bool) -> Connection:
+        return replace(self, last_refresh_error=reason, health=Health.NEEDS_RECONNECT if final else self.health)
+
+    def refreshed(self, refresh_expires_at: datetime | None) -> Connection:
+        return replace(self, health=Health.CONNECTED, last_refresh_error=None, refresh_expires_at=refresh_expires_at)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """OAuth tokens of one connection (kept encrypted at rest by the store)."""
+
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+
+    def __repr__(self) -> str:  # never print a token
+        return f"TokenPair(access_expires_at={self.access_expires_at}, refresh_expires_at={self.refresh_expires_at})"

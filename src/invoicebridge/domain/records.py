@@ -1,0 +1,61 @@
+"""Records the QBO side keeps per SO: the audit trail of QBO calls and the COGS journal entry's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from invoicebridge.domain.errors import InvalidTransition
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One QBO request and its answer (tokens never recorded)."""
+
+    at: datetime
+    method: str
+    path: str
+    status: int | None
+    request_body: str | None
+    response_body: str | None
+    intuit_tid: str | None
+    duration_ms: int
+    error: str | None = None
+    sales_order_id: int | None = None
+
+
+class CogsState(StrEnum):
+    NONE = "none"
+    POSTING = "posting"
+    POSTED = "posted"
+
+
+@dataclass(frozen=True)
+class CogsEntry:
+    """The one cost-of-goods-sold journal entry of an SO (accounting with inventory)."""
+
+    sales_order_id: int
+    state: CogsState = CogsState.NONE
+    request_id: str | None = None
+    journal_entry_id: str | None = None
+    amount: Decimal | None = None
+    posted_at: datetime | None = None
+    last_error: str | None = None
+
+    def start(self, request_id: str, amount: Decimal) -> CogsEntry:
+        if self.state is CogsState.POSTED:
+            raise InvalidTransition("The cost of goods sold of this order is already posted.")
+        return replace(self, state=CogsState.POSTING, request_id=self.request_id or request_id, amount=amount)
+
+    def posted(self, journal_entry_id: str, at: datetime) -> CogsEntry:
+        return replace(self, state=CogsState.POSTED, journal_entry_id=journal_entry_id, posted_at=at, last_error=None)
+
+    def failed(self, error: str) -> CogsEntry:
+        return replace(self, last_error=error)
+
+
+def cogs_request_id(company_id: int, sales_order_id: int) -> str:
+    """One journal entry per SO, ever: the request id does not change with invoice generations."""
+    return f"ib-{company_id}-cogs-{sales_order_id}"

@@ -1,0 +1,205 @@
+"""Repositories of the QBO side: the connection, remembered QBO ids, the audit trail, COGS entries and the
+webhook events already handled. Every query filters by company."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from invoicebridge.domain import Conflict
+from invoicebridge.domain.connection import (
+    AccountingMode,
+    Connection,
+    ConnectionSettings,
+    Health,
+    QboPreferences,
+    TaxModel,
+)
+from invoicebridge.domain.records import AuditEntry, CogsEntry, CogsState
+from invoicebridge.store.repositories import _flush
+from invoicebridge.store.tables import AuditRow, CogsRow, ConnectionRow, ProcessedEventRow, QboRefRow
+
+
+class SqlConnections:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, company_id: int) -> Connection | None:
+        row = self._s.scalars(select(ConnectionRow).where(ConnectionRow.company_id == company_id)).one_or_none()
+        return _connection(row) if row else None
+
+    def by_realm(self, realm_id: str) -> list[Connection]:
+        rows = self._s.scalars(select(ConnectionRow).where(ConnectionRow.realm_id == realm_id))
+        return [_connection(row) for row in rows]
+
+    def connected(self) -> list[Connection]:
+        rows = self._s.scalars(select(ConnectionRow).where(ConnectionRow.health == Health.CONNECTED.value))
+        return [_connection(row) for row in rows]
+
+    def save(self, connection: Connection) -> Connection:
+        row = self._s.scalars(
+            select(ConnectionRow).where(ConnectionRow.company_id == connection.company_id)
+        ).one_or_none()
+        if row is None:
+            row = ConnectionRow(company_id=connection.company_id)
+            self._s.add(row)
+        row.realm_id, row.health, row.connected_at = (
+            connection.realm_id,
+            connection.health.value,
+            connection.connected_at,
+        )
+        row.refresh_expires_at, row.last_refresh_error = connection.refresh_expires_at, connection.last_refresh_error
+        row.settings = _settings_json(connection.settings)
+        row.preferences = _prefs_json(connection.preferences) if connection.preferences else None
+        _flush(self._s, Conflict("connection", "The connection was changed at the same time; try again."))
+        return _connection(row)
+
+    def delete(self, company_id: int) -> None:
+        self._s.execute(delete(ConnectionRow).where(ConnectionRow.company_id == company_id))
+
+
+class SqlQboRefs:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, company_id: int, kind: str, local_id: int) -> str | None:
+        row = self._row(company_id, kind, local_id)
+        return row.qbo_id if row else None
+
+    def put(self, company_id: int, kind: str, local_id: int, qbo_id: str) -> None:
+        row = self._row(company_id, kind, local_id)
+        if row is None:
+            row = QboRefRow(company_id=company_id, kind=kind, local_id=local_id)
+            self._s.add(row)
+        row.qbo_id = qbo_id
+        try:
+            with self._s.begin_nested():
+                self._s.flush()
+        except IntegrityError:  # remembered by a concurrent worker; the same QBO object either way
+            pass
+
+    def forget_all(self, company_id: int) -> None:
+        self._s.execute(delete(QboRefRow).where(QboRefRow.company_id == company_id))
+
+    def _row(self, company_id: int, kind: str, local_id: int) -> QboRefRow | None:
+        query = select(QboRefRow).where(
+            QboRefRow.company_id == company_id, QboRefRow.kind == kind, QboRefRow.local_id == local_id
+        )
+        return self._s.scalars(query).one_or_none()
+
+
+class SqlAudit:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, company_id: int, entries: Sequence[AuditEntry]) -> None:
+        for e in entries:
+            self._s.add(AuditRow(
+                company_id=company_id, sales_order_id=e.sales_order_id, at=e.at, method=e.method, path=e.path,
+                status=e.status, request_body=e.request_body, response_body=e.response_body,
+                intuit_tid=e.intuit_tid, duration_ms=e.duration_ms, error=e.error,
+            ))  # fmt: skip
+        self._s.flush()
+
+    def for_order(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
+        query = (
+            select(AuditRow)
+            .where(AuditRow.company_id == company_id, AuditRow.sales_order_id == sales_order_id)
+            .order_by(AuditRow.id)
+        )
+        return [
+            AuditEntry(r.at, r.method, r.path, r.status, r.request_body, r.response_body, r.intuit_tid,
+                       r.duration_ms, r.error, r.sales_order_id)
+            for r in self._s.scalars(query)
+        ]  # fmt: skip
+
+
+class SqlCogs:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, company_id: int, sales_order_id: int) -> CogsEntry:
+        row = self._row(company_id, sales_order_id)
+        if row is None:
+            return CogsEntry(sales_order_id)
+        return CogsEntry(
+            row.sales_order_id, CogsState(row.state), row.request_id, row.journal_entry_id, row.amount,
+            row.posted_at, row.last_error,
+        )  # fmt: skip
+
+    def save(self, company_id: int, entry: CogsEntry) -> CogsEntry:
+        row = self._row(company_id, entry.sales_order_id)
+        if row is None:
+            row = CogsRow(company_id=company_id, sales_order_id=entry.sales_order_id)
+            self._s.add(row)
+        row.state, row.request_id, row.journal_entry_id = entry.state.value, entry.request_id, entry.journal_entry_id
+        row.amount, row.posted_at, row.last_error = entry.amount, entry.posted_at, entry.last_error
+        _flush(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
+        return entry
+
+    def _row(self, company_id: int, sales_order_id: int) -> CogsRow | None:
+        query = select(CogsRow).where(CogsRow.company_id == company_id, CogsRow.sales_order_id == sales_order_id)
+        return self._s.scalars(query).one_or_none()
+
+
+class SqlProcessedEvents:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def first_time(self, event_id: str, at: datetime) -> bool:
+        """Record the event id; False when it was recorded before (a duplicate delivery)."""
+        self._s.add(ProcessedEventRow(event_id=event_id, at=at))
+        try:
+            with self._s.begin_nested():
+                self._s.flush()
+        except IntegrityError:
+            return False
+        return True
+
+
+def _settings_json(settings: ConnectionSettings) -> dict[str, Any]:
+    return {
+        "revenue_account_id": settings.revenue_account_id,
+        "tax_mapping": {str(rate): code for rate, code in settings.tax_mapping.items()},
+        "mode": settings.mode.value,
+        "cogs_account_id": settings.cogs_account_id,
+        "inventory_asset_account_id": settings.inventory_asset_account_id,
+    }
+
+
+def _settings(data: dict[str, Any]) -> ConnectionSettings:
+    return ConnectionSettings(
+        data.get("revenue_account_id"),
+        {int(rate): str(code) for rate, code in (data.get("tax_mapping") or {}).items()},
+        AccountingMode(data.get("mode", "plain")),
+        data.get("cogs_account_id"),
+        data.get("inventory_asset_account_id"),
+    )
+
+
+def _prefs_json(prefs: QboPreferences) -> dict[str, Any]:
+    return {
+        "custom_txn_numbers": prefs.custom_txn_numbers, "multicurrency": prefs.multicurrency,
+        "home_currency": prefs.home_currency, "default_terms_id": prefs.default_terms_id,
+        "tax_model": prefs.tax_model.value, "country": prefs.country, "read_at": prefs.read_at.isoformat(),
+    }  # fmt: skip
+
+
+def _prefs(data: dict[str, Any]) -> QboPreferences:
+    return QboPreferences(
+        bool(data["custom_txn_numbers"]), bool(data["multicurrency"]), str(data["home_currency"]),
+        data.get("default_terms_id"), TaxModel(data["tax_model"]), str(data["country"]),
+        datetime.fromisoformat(data["read_at"]),
+    )  # fmt: skip
+
+
+def _connection(row: ConnectionRow) -> Connection:
+    return Connection(
+        row.company_id, row.realm_id, Health(row.health), row.connected_at, row.refresh_expires_at,
+        row.last_refresh_error, _settings(row.settings), _prefs(row.preferences) if row.preferences else None,
+    )  # fmt: skip

@@ -1,0 +1,97 @@
+"""The table of DESIGN §1 as one pure function: a sales order and the QBO references matched for it → the
+JSON body of the QBO invoice. No I/O; property-tested (totals equal the SO's, one line per row, the memo always
+carries the SO number)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from invoicebridge.domain import Address, SalesOrder
+from invoicebridge.domain.connection import QboPreferences, TaxModel
+
+CENT = Decimal("0.01")
+MARKER_PREFIX = "invoicebridge"
+
+
+@dataclass(frozen=True)
+class Refs:
+    """What matching found in QBO for one SO."""
+
+    customer_id: str
+    item_ids: Mapping[int, str]  # order-book variant id → QBO Item id
+    line_tax_codes: Mapping[int, str]  # row index → QBO TaxCode id ("TAX"/"NON" in the US model)
+    txn_tax_code: str | None  # US model: the invoice's sales tax code
+    terms_id: str | None  # customer's terms, else the company default
+
+
+def marker(order: SalesOrder, request_id: str) -> str:
+    """Written to the invoice's PrivateNote: how we find our invoice again after an unknown outcome."""
+    return f"{MARKER_PREFIX} {order.number} [{request_id}]"
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def invoice_payload(
+    order: SalesOrder, refs: Refs, prefs: QboPreferences, zone: ZoneInfo, request_id: str
+) -> dict[str, Any]:
+    """The QBO Invoice body for `order` (tax-exclusive; amounts Decimal)."""
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": refs.customer_id},
+        "TxnDate": order.created_at.astimezone(zone).date().isoformat(),
+        "CustomerMemo": {"value": order.number},
+        "PrivateNote": marker(order, request_id),
+        "Line": [_line(order, index, refs) for index in range(len(order.rows))],
+    }
+    if prefs.custom_txn_numbers:
+        body["DocNumber"] = order.number
+    for key, address in (("BillAddr", order.billing_address), ("ShipAddr", order.shipping_address)):
+        if not address.is_empty():
+            body[key] = _address(address)
+    if order.delivery_deadline is not None:
+        body["ShipDate"] = order.delivery_deadline.isoformat()
+    if refs.terms_id:
+        body["SalesTermRef"] = {"value": refs.terms_id}
+    if prefs.tax_model is TaxModel.GLOBAL:
+        body["GlobalTaxCalculation"] = "TaxExcluded"
+    elif refs.txn_tax_code:
+        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": refs.txn_tax_code}}
+    if prefs.multicurrency:
+        body["CurrencyRef"] = {"value": order.currency}
+    return body
+
+
+def _line(order: SalesOrder, index: int, refs: Refs) -> dict[str, Any]:
+    row = order.rows[index]
+    detail: dict[str, Any] = {
+        "ItemRef": {"value": refs.item_ids[row.variant_id]},
+        "Qty": row.quantity,
+        "UnitPrice": row.unit_price,
+        "TaxCodeRef": {"value": refs.line_tax_codes[index]},
+    }
+    line: dict[str, Any] = {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": line_amount(row.quantity, row.unit_price),
+        "SalesItemLineDetail": detail,
+    }
+    if row.description:
+        line["Description"] = row.description
+    return line
+
+
+def _address(address: Address) -> dict[str, str]:
+    parts = {
+        "Line1": address.line1, "Line2": address.line2, "City": address.city,
+        "CountrySubDivisionCode": address.region, "PostalCode": address.postal_code, "Country": address.country,
+    }  # fmt: skip
+    return {key: value for key, value in parts.items() if value}
+
+
+def payload_total(body: Mapping[str, Any]) -> Decimal:
+    """Σ line amounts of an invoice body (before tax)."""
+    return sum((Decimal(line["Amount"]) for line in body["Line"]), Decimal(0))
