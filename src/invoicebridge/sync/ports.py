@@ -6,6 +6,7 @@ Every method is scoped by company: a repository never returns another company's 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -20,17 +21,25 @@ from invoicebridge.domain import (
     SalesOrder,
     TaxRate,
 )
+from invoicebridge.domain.connection import Connection, TokenPair
+from invoicebridge.domain.records import AuditEntry, CogsEntry
 
 __all__ = [
+    "AuditRepository",
+    "CogsRepository",
     "CompanyRepository",
+    "ConnectionRepository",
     "CustomerRepository",
     "InvoiceLinkRepository",
     "OrderFilter",
     "Page",
     "PageRequest",
+    "ProcessedEventRepository",
     "ProductRepository",
+    "QboRefRepository",
     "SalesOrderRepository",
     "TaxRateRepository",
+    "TokenVault",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -99,6 +108,48 @@ class InvoiceLinkRepository(Protocol):
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink: ...
 
 
+class ConnectionRepository(Protocol):
+    def get(self, company_id: int) -> Connection | None: ...
+    def by_realm(self, realm_id: str) -> list[Connection]: ...
+    def connected(self) -> list[Connection]: ...
+    def save(self, connection: Connection) -> Connection: ...
+    def delete(self, company_id: int) -> None: ...
+
+
+class QboRefRepository(Protocol):
+    """QBO ids remembered for our records: kind "customer" or "item", our id → QBO id."""
+
+    def get(self, company_id: int, kind: str, local_id: int) -> str | None: ...
+    def put(self, company_id: int, kind: str, local_id: int, qbo_id: str) -> None: ...
+    def forget_all(self, company_id: int) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, company_id: int, entries: Sequence[AuditEntry]) -> None: ...
+    def for_order(self, company_id: int, sales_order_id: int) -> list[AuditEntry]: ...
+
+
+class CogsRepository(Protocol):
+    def get(self, company_id: int, sales_order_id: int) -> CogsEntry: ...
+    def save(self, company_id: int, entry: CogsEntry) -> CogsEntry:
+        """Raises Conflict when another worker changed it meanwhile."""
+        ...
+
+
+class ProcessedEventRepository(Protocol):
+    def first_time(self, event_id: str, at: datetime) -> bool: ...
+
+
+class TokenVault(Protocol):
+    """Tokens at rest (encrypted); `refresh_locked` holds a per-company lock around a refresh and stores its
+    result in the same transaction."""
+
+    def load(self, company_id: int) -> TokenPair | None: ...
+    def save(self, company_id: int, tokens: TokenPair) -> None: ...
+    def delete(self, company_id: int) -> None: ...
+    def refresh_locked(self, company_id: int, refresh: Callable[[TokenPair], TokenPair | None]) -> TokenPair: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block without commit() rolls back."""
 
@@ -114,6 +165,16 @@ class UnitOfWork(Protocol):
     def sales_orders(self) -> SalesOrderRepository: ...
     @property
     def invoice_links(self) -> InvoiceLinkRepository: ...
+    @property
+    def connections(self) -> ConnectionRepository: ...
+    @property
+    def qbo_refs(self) -> QboRefRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def cogs(self) -> CogsRepository: ...
+    @property
+    def processed_events(self) -> ProcessedEventRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -1,0 +1,35 @@
+"""Per-company facts read from QBO — preferences (numbering, multicurrency, home currency, default terms) and
+the company's tax model — cached on the connection for a short while: one read serves many invoices."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from invoicebridge.domain.connection import Connection, QboPreferences, TaxModel
+from invoicebridge.qbo.client import QboClient
+
+PREFERENCES_TTL = timedelta(minutes=10)
+
+
+def read_preferences(client: QboClient, now: datetime) -> QboPreferences:
+    """Two QBO reads: Preferences and CompanyInfo."""
+    prefs, info = client.preferences(), client.company_info()
+    sales: dict[str, Any] = prefs.get("SalesFormsPrefs") or {}
+    currency: dict[str, Any] = prefs.get("CurrencyPrefs") or {}
+    country = str(info.get("Country") or "US")
+    return QboPreferences(
+        custom_txn_numbers=bool(sales.get("CustomTxnNumbers")),
+        multicurrency=bool(currency.get("MultiCurrencyEnabled")),
+        home_currency=str((currency.get("HomeCurrency") or {}).get("value") or ""),
+        default_terms_id=(sales.get("DefaultTerms") or {}).get("value"),
+        # US companies keep sales tax (TAX/NON on lines); everywhere else VAT/GST codes per line.
+        tax_model=TaxModel.US if country == "US" else TaxModel.GLOBAL,
+        country=country,
+        read_at=now,
+    )
+
+
+def is_fresh(connection: Connection, now: datetime) -> bool:
+    prefs = connection.preferences
+    return prefs is not None and now - prefs.read_at < PREFERENCES_TTL

@@ -1,0 +1,84 @@
+"""Every failure of invoicing as what lands on the SO: a code, a sentence a bookkeeper understands, and the
+detail (QBO's own words and code, for whoever digs deeper)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from invoicebridge.domain import InvoiceBridgeError, NotConnected, SalesOrder, ValidationError
+from invoicebridge.domain.connection import RECONNECT_MESSAGE
+from invoicebridge.qbo import errors as qbo
+
+
+@dataclass(frozen=True)
+class Explained:
+    code: str
+    message: str
+    detail: str
+
+
+class CurrencyMismatch(InvoiceBridgeError):
+    def __init__(self, customer: str, customer_currency: str, order_currency: str) -> None:
+        super().__init__(
+            f"The QuickBooks customer {customer} is kept in {customer_currency}, but this order is in "
+            f"{order_currency}. QuickBooks fixes a customer's currency once set: use a customer in "
+            f"{order_currency} or change the order's currency."
+        )
+
+
+def explain(error: Exception, order: SalesOrder) -> Explained:
+    """The SO-facing account of `error`; unknown kinds keep their text so nothing is hidden."""
+    detail = _detail(error)
+    if isinstance(error, NotConnected | qbo.AuthenticationError):
+        message = error.message if isinstance(error, NotConnected) else RECONNECT_MESSAGE
+        return Explained("reconnect", message, detail)
+    if isinstance(error, ValidationError):
+        return Explained("invalid", " ".join(p.message for p in error.problems), detail)
+    if isinstance(error, CurrencyMismatch):
+        return Explained("currency", str(error), detail)
+    if isinstance(error, qbo.DuplicateDocNumber):
+        return Explained(error.code, f"Invoice number {order.number} is already used in QuickBooks.", detail)
+    if isinstance(error, qbo.InvalidReference | qbo.ObjectNotFound) and _about_account(error):
+        return Explained(
+            error.code,
+            "An account chosen in the QuickBooks settings was deleted or made inactive in QuickBooks: "
+            "choose another one in the connection settings.",
+            detail,
+        )
+    if isinstance(error, qbo.BusinessValidation) and "currency" in (error.detail + error.message).lower():
+        return Explained(error.code, "QuickBooks refused the invoice's currency: " + error.detail, detail)
+    if isinstance(error, qbo.DuplicateName):
+        return Explained(
+            error.code,
+            "QuickBooks already has a customer, vendor, employee or item by that name; rename it here or there.",
+            detail,
+        )
+    if isinstance(error, qbo.Throttled):
+        return Explained(
+            error.code, "QuickBooks is busy (too many requests) and kept refusing: try again in a minute.", detail
+        )
+    if isinstance(error, qbo.ServerError | qbo.OutcomeUnknown):
+        return Explained(
+            error.code or "unavailable",
+            "QuickBooks did not answer properly and no invoice was made: try again.",
+            detail,
+        )
+    if isinstance(error, qbo.QboError):
+        return Explained(error.code or "qbo", f"QuickBooks refused the invoice: {error.message}", detail)
+    return Explained("error", str(error), detail)
+
+
+def _about_account(error: qbo.QboError) -> bool:
+    text = f"{error.element} {error.detail} {error.message}".lower()
+    return "account" in text
+
+
+def _detail(error: Exception) -> str:
+    if isinstance(error, qbo.QboError):
+        parts = [f"QuickBooks error {error.code}" if error.code else "", error.message, error.detail]
+        if error.element:
+            parts.append(f"field {error.element}")
+        if error.intuit_tid:
+            parts.append(f"intuit_tid {error.intuit_tid}")
+        return " — ".join(p for p in parts if p)
+    return ""

@@ -1,0 +1,262 @@
+"""Creating an SO's QBO invoice — exactly once, whatever happens (DESIGN §3).
+
+1. **Claim** (one short transaction): the link moves to `creating` with the request id of (SO, generation).
+   The link row is versioned, so of two workers (or two clicks) only one claim commits; the other sees the
+   link as it is. A link left `creating` by a dead worker is resumed after `stale_after`.
+2. **Work** (no transaction open): read what the invoice needs from QBO, match or create customer and items,
+   build the payload (sync/mapping.py) and create it with the request id — a retried request replays the
+   first answer. After an unknown outcome (no answer, even after the client's retries), and whenever a claim
+   is resumed, look the invoice up by the marker in its PrivateNote before creating.
+3. **Record** (one transaction): the link becomes `invoiced` or `failed` with a sentence (sync/explain.py);
+   remembered QBO ids and the audit trail are stored with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from invoicebridge.domain import (
+    Conflict,
+    Customer,
+    InvoiceLink,
+    InvoiceState,
+    NotConnected,
+    PageRequest,
+    ProductVariant,
+    SalesOrder,
+    TaxRate,
+    request_id_for,
+)
+from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection, QboPreferences
+from invoicebridge.qbo import errors as qbo
+from invoicebridge.qbo.client import QboClient, entity_rows
+from invoicebridge.sync import context
+from invoicebridge.sync.explain import CurrencyMismatch, explain
+from invoicebridge.sync.gateway import AuditTrail, ClientFactory
+from invoicebridge.sync.mapping import Refs, invoice_payload, marker
+from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, quote, tax_codes
+from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
+
+Clock = Callable[[], datetime]
+AfterInvoiced = Callable[[int, int], None]  # (company_id, sales_order_id): e.g. post COGS
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything of ours an SO's invoice is made from, read in one transaction."""
+
+    order: SalesOrder
+    customer: Customer
+    products: dict[int, ProductVariant]
+    rates: dict[int, TaxRate]
+    all_rate_ids: list[int]
+    connection: Connection
+    remembered_customer: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    payload: dict[str, Any]
+    customer: CustomerMatch
+    items: list[ItemMatch]
+
+
+class Invoicing:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clients: ClientFactory,
+        now: Clock,
+        stale_after: timedelta = timedelta(minutes=5),
+        after_invoiced: AfterInvoiced | None = None,
+    ) -> None:
+        self._uow, self._clients, self._now, self._stale_after = uow, clients, now, stale_after
+        self.after_invoiced = after_invoiced
+
+    # -- public ----------------------------------------------------------------------------------------
+    def create_invoice(self, company_id: int, sales_order_id: int) -> InvoiceLink:
+        """Invoice one SO; returns its link (invoiced, failed with a reason, or someone else's claim)."""
+        claimed = self._claim(company_id, sales_order_id)
+        if claimed is None:
+            with self._uow() as uow:
+                return uow.invoice_links.get(company_id, sales_order_id)
+        link, resumed = claimed
+        trail = AuditTrail(sales_order_id)
+        inputs: Inputs | None = None
+        try:
+            inputs = self._inputs(company_id, sales_order_id)
+            invoice = self._create(inputs, link, trail, look_first=resumed)
+        except Exception as error:  # every failure lands on the SO; the SO stays retryable
+            order = inputs.order if inputs else self._order(company_id, sales_order_id)
+            explained = explain(error, order)
+            failed = lambda current: current.fail(explained.code, explained.message, explained.detail, self._now())  # noqa: E731
+            return self._record(company_id, link, trail, failed)
+        done = self._record(company_id, link, trail, lambda current: _succeeded(current, invoice, self._now()))
+        if self.after_invoiced is not None:
+            self.after_invoiced(company_id, sales_order_id)
+        return done
+
+    def preview(self, company_id: int, sales_order_id: int) -> Preview:
+        """The exact payload and the matches, creating nothing (items or customers to be created are shown)."""
+        inputs = self._inputs(company_id, sales_order_id)
+        trail = AuditTrail(sales_order_id)
+        client, prefs = self._client(inputs, trail)
+        matcher = Matcher(client, company_id, inputs.connection.settings, prefs)
+        customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=False)
+        items = matcher.items(list(inputs.products.values()), create=False)
+        refs = _refs(inputs, prefs, customer, items)
+        request_id = request_id_for(company_id, sales_order_id, 1)
+        payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id)
+        return Preview(payload, customer, list(items.values()))
+
+    # -- 1. claim --------------------------------------------------------------------------------------
+    def _claim(self, company_id: int, sales_order_id: int) -> tuple[InvoiceLink, bool] | None:
+        now = self._now()
+        try:
+            with self._uow() as uow:
+                uow.sales_orders.get(company_id, sales_order_id)  # NotFound for an SO of another company
+                link = uow.invoice_links.get(company_id, sales_order_id)
+                if link.state is InvoiceState.INVOICED:
+                    return None
+                resumed = link.state is InvoiceState.CREATING
+                if resumed and link.history and now - link.history[-1].at < self._stale_after:
+                    return None  # someone is creating it right now
+                request_id = request_id_for(company_id, sales_order_id, link.generation)
+                claimed = link.resume(now) if resumed else link.start(request_id, now)
+                saved = uow.invoice_links.save(company_id, claimed)
+                uow.commit()
+                return saved, resumed
+        except Conflict:
+            return None  # another worker's claim committed first
+
+    # -- 2. work ---------------------------------------------------------------------------------------
+    def _inputs(self, company_id: int, sales_order_id: int) -> Inputs:
+        with self._uow() as uow:
+            order = uow.sales_orders.get(company_id, sales_order_id)
+            connection = uow.connections.get(company_id)
+            if connection is None:
+                raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
+            if not connection.usable:
+                raise NotConnected(RECONNECT_MESSAGE)
+            all_rates = _all_rates(uow, company_id)
+            connection.settings.require_complete(sorted(all_rates))
+            variant_ids = {row.variant_id for row in order.rows}
+            products = {vid: uow.products.get(company_id, vid) for vid in sorted(variant_ids)}
+            customer = uow.customers.get(company_id, order.customer_id)
+            remembered = uow.qbo_refs.get(company_id, CUSTOMER, order.customer_id)
+            timezone = uow.companies.get(company_id).timezone
+        return Inputs(order, customer, products, all_rates, sorted(all_rates), connection, remembered, timezone)
+
+    def _client(self, inputs: Inputs, trail: AuditTrail) -> tuple[QboClient, QboPreferences]:
+        client = self._clients(inputs.connection, trail)
+        now = self._now()
+        if context.is_fresh(inputs.connection, now):
+            assert inputs.connection.preferences is not None
+            return client, inputs.connection.preferences
+        prefs = context.read_preferences(client, now)
+        with self._uow() as uow:
+            current = uow.connections.get(inputs.connection.company_id)
+            if current is not None:
+                uow.connections.save(_with_prefs(current, prefs))
+                uow.commit()
+        return client, prefs
+
+    def _create(self, inputs: Inputs, link: InvoiceLink, trail: AuditTrail, look_first: bool) -> dict[str, Any]:
+        client, prefs = self._client(inputs, trail)
+        order = inputs.order
+        if not prefs.multicurrency and order.currency != prefs.home_currency:
+            raise CurrencyMismatch("of this company", prefs.home_currency, order.currency) from None
+        matcher = Matcher(client, order.company_id, inputs.connection.settings, prefs)
+        customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=True)
+        if prefs.multicurrency and customer.currency and customer.currency != order.currency:
+            raise CurrencyMismatch(customer.display_name, customer.currency, order.currency)
+        items = matcher.items(list(inputs.products.values()), create=True)
+        self._remember(order.company_id, matcher)
+        assert link.request_id is not None
+        payload = invoice_payload(order, _refs(inputs, prefs, customer, items), prefs, _zone(inputs), link.request_id)
+        if look_first:
+            found = _find_by_marker(client, order, link.request_id, payload)
+            if found is not None:
+                return found
+        try:
+            return client.create("Invoice", payload, request_id=link.request_id)
+        except qbo.OutcomeUnknown:
+            found = _find_by_marker(client, order, link.request_id, payload)
+            if found is None:
+                raise
+            return found
+
+    def _remember(self, company_id: int, matcher: Matcher) -> None:
+        with self._uow() as uow:
+            for (kind, local_id), qbo_id in matcher.remembered.ids.items():
+                uow.qbo_refs.put(company_id, kind, local_id, qbo_id)
+            uow.commit()
+
+    # -- 3. record -------------------------------------------------------------------------------------
+    def _record(
+        self,
+        company_id: int,
+        claimed: InvoiceLink,
+        trail: AuditTrail,
+        move: Callable[[InvoiceLink], InvoiceLink],
+    ) -> InvoiceLink:
+        with self._uow() as uow:
+            current = uow.invoice_links.get(company_id, claimed.sales_order_id)
+            uow.audit.add(company_id, trail.take())
+            if current.state is not InvoiceState.CREATING or current.request_id != claimed.request_id:
+                uow.commit()  # the link moved on meanwhile (a resumed claim finished first): keep its result
+                return current
+            saved = uow.invoice_links.save(company_id, move(current))
+            uow.commit()
+            return saved
+
+    def _order(self, company_id: int, sales_order_id: int) -> SalesOrder:
+        with self._uow() as uow:
+            return uow.sales_orders.get(company_id, sales_order_id)
+
+
+def _succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> InvoiceLink:
+    return link.succeed(str(invoice["Id"]), invoice.get("DocNumber"), str(invoice.get("SyncToken", "0")), at)
+
+
+def _refs(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items: dict[int, ItemMatch]) -> Refs:
+    lines, txn_code = tax_codes(inputs.order, inputs.rates, inputs.connection.settings, prefs)
+    item_ids = {vid: match.qbo_id or f"(new item {match.sku})" for vid, match in items.items()}
+    return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)
+
+
+def _find_by_marker(
+    client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Our invoice, if an earlier attempt made it: same customer and date, our marker in PrivateNote
+    (PrivateNote is not queryable in QBO, so we filter the day's invoices of that customer)."""
+    where = f"CustomerRef = {quote(payload['CustomerRef']['value'])} AND TxnDate = {quote(payload['TxnDate'])}"
+    wanted = marker(order, request_id)
+    for invoice in entity_rows(client.query(f"SELECT * FROM Invoice WHERE {where} MAXRESULTS 1000"), "Invoice"):
+        if invoice.get("PrivateNote") == wanted:
+            return invoice
+    return None
+
+
+def _all_rates(uow: UnitOfWork, company_id: int) -> dict[int, TaxRate]:
+    rates: dict[int, TaxRate] = {}
+    after: int | None = None
+    while True:
+        page = uow.tax_rates.list(company_id, PageRequest(limit=200, after=after))
+        rates.update({rate.id: rate for rate in page.items if rate.id is not None})
+        if page.next_after is None:
+            return rates
+        after = page.next_after
+
+
+def _with_prefs(connection: Connection, prefs: QboPreferences) -> Connection:
+    return replace(connection, preferences=prefs)
+
+
+def _zone(inputs: Inputs) -> ZoneInfo:
+    return ZoneInfo(inputs.timezone)
