@@ -21,6 +21,7 @@ from qbo_sandbox.realm import RealmState, Replay, View
 
 CDC_LOOKBACK = timedelta(days=30)
 BATCH_LIMIT = 30
+TOMBSTONE_FIELDS = ("domain", "status", "Id", "MetaData")  # a deleted object in CDC (qbo-reference.md)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,12 @@ class Backend:
 
     def _changes(self, state: RealmState, entity: str, since: datetime) -> dict[str, Any]:
         changed = [o for o in state.table(entity).values() if _updated(o) >= since]
-        changed += [t for t in state.tombstones.get(entity, {}).values() if _updated(t) >= since]
+        # a tombstone shows QBO's fields only (it keeps DocNumber for numbering, which CDC does not show)
+        changed += [
+            {k: t[k] for k in TOMBSTONE_FIELDS if k in t}
+            for t in state.tombstones.get(entity, {}).values()
+            if _updated(t) >= since
+        ]
         changed.sort(key=_updated)
         found = copy.deepcopy(changed[:1000])
         body: dict[str, Any] = {"startPosition": 1, "maxResults": len(found), "totalCount": len(found)}
