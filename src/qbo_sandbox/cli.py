@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
@@ -30,9 +32,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     sandbox, store = build(SandboxConfig(limits=limits), args.db)
     print(f"qbo_sandbox on http://{args.host}:{args.port}  (discovery: /.well-known/openid_sandbox_configuration,"
           f" API: /v3, control: /_sandbox, UI: /app)", flush=True)  # fmt: skip
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again with the handler it found:
+    # make that a normal exit (status 0, no traceback) so the state below is saved first.
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         uvicorn.Server(uvicorn_config(sandbox, store, args.host, args.port, args.log_level)).run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if store is not None:
             store.save_registry(sandbox.registry.snapshot())
             store.close()
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

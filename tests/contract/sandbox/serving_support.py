@@ -31,11 +31,14 @@ def assert_throttled(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) >= 1
 
 
-def invoice_body(qbo: Qbo, amount: int = 75) -> dict[str, Any]:
-    """An invoice for the company's first customer and first item (needs sample data)."""
+def invoice_body(qbo: Qbo, amount: int = 75, tax_code: str | None = None) -> dict[str, Any]:
+    """An invoice for the company's first customer and first item (needs sample data); outside the US, lines
+    need ``tax_code`` (a TaxCode's name)."""
     customer = qbo.rows("select * from Customer")[0]["Id"]
     item = qbo.rows("select * from Item")[0]["Id"]
-    line = {"ItemRef": {"value": item}, "Qty": 1, "UnitPrice": amount}
+    line: dict[str, Any] = {"ItemRef": {"value": item}, "Qty": 1, "UnitPrice": amount}
+    if tax_code is not None:
+        line["TaxCodeRef"] = {"value": qbo.rows(f"select * from TaxCode where Name = '{tax_code}'")[0]["Id"]}
     return {
         "CustomerRef": {"value": customer},
         "Line": [{"Amount": amount, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": line}],
