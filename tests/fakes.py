@@ -260,6 +260,12 @@ class FakeInvoiceLinks:
     def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
         return {so_id: self.get(company_id, so_id) for so_id in sales_order_ids}
 
+    def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
+        for stored_company, link in self._w.rows["links"].values():
+            if stored_company == company_id and link.qbo_invoice_id == qbo_invoice_id:
+                return link
+        return None
+
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
         order = self._w.rows["orders"].get(link.sales_order_id)
         if order is None or order.company_id != company_id:

@@ -90,6 +90,7 @@ class Connection:
     last_refresh_error: str | None = None
     settings: ConnectionSettings = field(default_factory=ConnectionSettings)
     preferences: QboPreferences | None = None
+    cdc_checked_at: datetime | None = None  # changes up to here are known (the periodic CDC poll's cursor)
 
     @property
     def usable(self) -> bool:

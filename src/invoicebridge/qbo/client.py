@@ -163,6 +163,8 @@ class QboClient:
 
     def update(self, entity: str, body: Mapping[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Full update (``body`` carries ``Id`` and ``SyncToken``); StaleObject when the SyncToken is old."""
+        if "Id" not in body or "SyncToken" not in body:
+            raise ValueError("update needs the object's Id and SyncToken (read it first)")
         return self._write(entity, body, {}, request_id)
 
     def sparse_update(
@@ -241,12 +243,14 @@ class QboClient:
             )
         except httpx.TransportError as failure:
             error = OutcomeUnknown(f"No answer from QuickBooks ({type(failure).__name__}): {failure}")
+            error.request_id = call.params.get("requestid")
             self._report(record.finish(clock, None, None, None, error))
             raise error from failure
         tid = response.headers.get("intuit_tid")
         result, refusal = _interpret(response, tid)
         self._report(record.finish(clock, response.status_code, response.text, tid, refusal))
         if refusal is not None:
+            refusal.request_id = call.params.get("requestid")
             raise refusal
         return result
 

@@ -2,7 +2,7 @@
 
 Tree::
 
-    QboError                      root: status, code, message, detail, element, intuit_tid, errors, retryable
+    QboError                      root: status, code, message, detail, element, intuit_tid, request_id, errors, retryable
       ├─ ValidationError          400 ValidationFault without a more specific code (e.g. 2020, 2010)
       │    ├─ DuplicateDocNumber  6140  the DocNumber is used by another transaction
       │    ├─ DuplicateName       6240  DisplayName/Name used by another customer, vendor, employee or item
@@ -60,6 +60,7 @@ class QboError(Exception):
         element: str = "",
         intuit_tid: str | None = None,
         errors: list[dict[str, Any]] | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -68,6 +69,7 @@ class QboError(Exception):
         self.detail = detail
         self.element = element
         self.intuit_tid = intuit_tid
+        self.request_id = request_id  # the requestid the call carried (set by the client), for the audit trail
         self.errors: list[dict[str, Any]] = list(errors or [])
 
     def __str__(self) -> str:

@@ -56,6 +56,7 @@ class SqlConnections:
         row.refresh_expires_at, row.last_refresh_error = connection.refresh_expires_at, connection.last_refresh_error
         row.settings = _settings_json(connection.settings)
         row.preferences = _prefs_json(connection.preferences) if connection.preferences else None
+        row.cdc_checked_at = connection.cdc_checked_at
         _flush(self._s, Conflict("connection", "The connection was changed at the same time; try again."))
         return _connection(row)
 
@@ -202,4 +203,5 @@ def _connection(row: ConnectionRow) -> Connection:
     return Connection(
         row.company_id, row.realm_id, Health(row.health), row.connected_at, row.refresh_expires_at,
         row.last_refresh_error, _settings(row.settings), _prefs(row.preferences) if row.preferences else None,
+        row.cdc_checked_at,
     )  # fmt: skip

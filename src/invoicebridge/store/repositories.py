@@ -269,6 +269,13 @@ class SqlInvoiceLinks:
         found = {row.sales_order_id: mapping.invoice_link(row) for row in self._s.scalars(query)}
         return {so_id: found.get(so_id) or new_link(so_id) for so_id in sales_order_ids}
 
+    def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
+        query = select(InvoiceLinkRow).where(
+            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.qbo_invoice_id == qbo_invoice_id
+        )
+        row = self._s.scalars(query).first()
+        return mapping.invoice_link(row) if row else None
+
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
         _scoped(self._s, SalesOrderRow, company_id, link.sales_order_id, "sales order")
         row = self._row(company_id, link.sales_order_id)

@@ -185,6 +185,7 @@ class ConnectionRow(Base):
     last_refresh_error: Mapped[str | None] = mapped_column(Text)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cdc_checked_at: Mapped[datetime | None]
 
 
 class TokenRow(Base):

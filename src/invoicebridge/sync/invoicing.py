@@ -25,7 +25,6 @@ from invoicebridge.domain import (
     InvoiceLink,
     InvoiceState,
     NotConnected,
-    PageRequest,
     ProductVariant,
     SalesOrder,
     TaxRate,
@@ -39,7 +38,8 @@ from invoicebridge.sync.explain import CurrencyMismatch, explain
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.mapping import Refs, invoice_payload, marker
 from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, quote, tax_codes
-from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
+from invoicebridge.sync.ports import UnitOfWorkFactory
+from invoicebridge.sync.reads import all_tax_rates
 
 Clock = Callable[[], datetime]
 AfterInvoiced = Callable[[int, int], None]  # (company_id, sales_order_id): e.g. post COGS
@@ -143,7 +143,7 @@ class Invoicing:
                 raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
             if not connection.usable:
                 raise NotConnected(RECONNECT_MESSAGE)
-            all_rates = _all_rates(uow, company_id)
+            all_rates = all_tax_rates(uow, company_id)
             connection.settings.require_complete(sorted(all_rates))
             variant_ids = {row.variant_id for row in order.rows}
             products = {vid: uow.products.get(company_id, vid) for vid in sorted(variant_ids)}
@@ -241,17 +241,6 @@ def _find_by_marker(
         if invoice.get("PrivateNote") == wanted:
             return invoice
     return None
-
-
-def _all_rates(uow: UnitOfWork, company_id: int) -> dict[int, TaxRate]:
-    rates: dict[int, TaxRate] = {}
-    after: int | None = None
-    while True:
-        page = uow.tax_rates.list(company_id, PageRequest(limit=200, after=after))
-        rates.update({rate.id: rate for rate in page.items if rate.id is not None})
-        if page.next_after is None:
-            return rates
-        after = page.next_after
 
 
 def _with_prefs(connection: Connection, prefs: QboPreferences) -> Connection:

@@ -105,6 +105,10 @@ class InvoiceLinkRepository(Protocol):
         """The links of these SOs (Not invoiced ones for SOs without a stored link)."""
         ...
 
+    def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
+        """The link pointing at this QBO invoice, if any."""
+        ...
+
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink: ...
 
 

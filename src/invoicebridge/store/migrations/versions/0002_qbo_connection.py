@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("last_refresh_error", sa.Text(), nullable=True),
         sa.Column("settings", sa.JSON(), nullable=False),
         sa.Column("preferences", sa.JSON(), nullable=True),
+        sa.Column("cdc_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_qbo_connections_company_id_companies"), ondelete="CASCADE"
         ),

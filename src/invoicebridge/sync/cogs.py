@@ -1,0 +1,88 @@
+"""Accounting with inventory: one journal entry per SO — debit cost of goods sold, credit inventory asset,
+Σ quantity × unit cost, dated the delivery date — once the SO is both fully delivered and invoiced, in
+whichever order those happen. Exactly once: the entry is claimed in a versioned row and created with a request
+id fixed per SO, so retries replay and a second worker's claim fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from invoicebridge.domain import Conflict, DeliveryStatus, InvoiceState, SalesOrder
+from invoicebridge.domain.connection import AccountingMode, Connection
+from invoicebridge.domain.records import CogsEntry, CogsState, cogs_request_id
+from invoicebridge.qbo.errors import QboError
+from invoicebridge.sync.gateway import AuditTrail, ClientFactory
+from invoicebridge.sync.ports import UnitOfWorkFactory
+
+CENT = Decimal("0.01")
+
+
+def cogs_amount(order: SalesOrder) -> Decimal:
+    return sum((row.quantity * row.unit_cost for row in order.rows), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def journal_entry(order: SalesOrder, connection: Connection, amount: Decimal, zone: ZoneInfo) -> dict[str, Any]:
+    settings = connection.settings
+    delivered = order.delivered_at or order.created_at
+
+    def line(posting: str, account: str | None) -> dict[str, Any]:
+        return {
+            "DetailType": "JournalEntryLineDetail", "Amount": amount, "Description": f"Cost of goods sold, {order.number}",
+            "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": account}},
+        }  # fmt: skip
+
+    return {
+        "TxnDate": delivered.astimezone(zone).date().isoformat(),
+        "PrivateNote": f"invoicebridge COGS {order.number}",
+        "Line": [line("Debit", settings.cogs_account_id), line("Credit", settings.inventory_asset_account_id)],
+    }
+
+
+class Cogs:
+    def __init__(self, uow: UnitOfWorkFactory, clients: ClientFactory, now: Callable[[], datetime]) -> None:
+        self._uow, self._clients, self._now = uow, clients, now
+
+    def post_if_due(self, company_id: int, sales_order_id: int) -> CogsEntry | None:
+        """Post the SO's COGS entry if it is due and not posted; None when nothing is due."""
+        claimed = self._claim(company_id, sales_order_id)
+        if claimed is None:
+            return None
+        entry, order, connection, zone = claimed
+        trail = AuditTrail(sales_order_id)
+        try:
+            client = self._clients(connection, trail)
+            assert entry.request_id is not None and entry.amount is not None
+            made = client.create("JournalEntry", journal_entry(order, connection, entry.amount, zone), entry.request_id)
+            done = entry.posted(str(made["Id"]), self._now())
+        except QboError as error:
+            done = entry.failed(str(error))  # stays "posting": the next attempt replays the same request id
+        with self._uow() as uow:
+            uow.audit.add(company_id, trail.take())
+            saved = uow.cogs.save(company_id, done)
+            uow.commit()
+        return saved
+
+    def _claim(self, company_id: int, sales_order_id: int) -> tuple[CogsEntry, SalesOrder, Connection, ZoneInfo] | None:
+        try:
+            with self._uow() as uow:
+                connection = uow.connections.get(company_id)
+                if connection is None or connection.settings.mode is not AccountingMode.INVENTORY:
+                    return None
+                order = uow.sales_orders.get(company_id, sales_order_id)
+                link = uow.invoice_links.get(company_id, sales_order_id)
+                entry = uow.cogs.get(company_id, sales_order_id)
+                due = order.delivery_status is DeliveryStatus.DELIVERED and link.state is InvoiceState.INVOICED
+                if not due or entry.state is CogsState.POSTED:
+                    return None
+                claimed = uow.cogs.save(
+                    company_id, entry.start(cogs_request_id(company_id, sales_order_id), cogs_amount(order))
+                )
+                zone = ZoneInfo(uow.companies.get(company_id).timezone)
+                uow.commit()
+                return claimed, order, connection, zone
+        except Conflict:
+            return None
