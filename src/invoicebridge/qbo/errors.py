@@ -2,7 +2,7 @@
 
 Tree::
 
-    QboError                      root: status, code, message, detail, element, intuit_tid, request_id, errors, retryable
+    QboError                      root: status, code, message, detail, element, intuit_tid, request_id, errors
       ├─ ValidationError          400 ValidationFault without a more specific code (e.g. 2020, 2010)
       │    ├─ DuplicateDocNumber  6140  the DocNumber is used by another transaction
       │    ├─ DuplicateName       6240  DisplayName/Name used by another customer, vendor, employee or item

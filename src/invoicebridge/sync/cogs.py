@@ -30,10 +30,10 @@ def journal_entry(order: SalesOrder, connection: Connection, amount: Decimal, zo
     delivered = order.delivered_at or order.created_at
 
     def line(posting: str, account: str | None) -> dict[str, Any]:
-        return {
-            "DetailType": "JournalEntryLineDetail", "Amount": amount, "Description": f"Cost of goods sold, {order.number}",
-            "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": account}},
-        }  # fmt: skip
+        detail = {"PostingType": posting, "AccountRef": {"value": account}}
+        description = f"Cost of goods sold, {order.number}"
+        return {"DetailType": "JournalEntryLineDetail", "Amount": amount, "Description": description,
+                "JournalEntryLineDetail": detail}  # fmt: skip
 
     return {
         "TxnDate": delivered.astimezone(zone).date().isoformat(),

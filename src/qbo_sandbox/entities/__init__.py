@@ -12,7 +12,7 @@ from typing import Any
 
 from qbo_sandbox import faults
 from qbo_sandbox.entities import company, invoice, journal, lists
-from qbo_sandbox.entities.common import Outcome, RealmView
+from qbo_sandbox.entities.common import Outcome, RealmView, check_shape
 
 __all__ = [
     "ENTITY_NAMES",
@@ -102,5 +102,7 @@ def apply_void(view: RealmView, entity: str, current: dict[str, Any]) -> Outcome
 
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:
-    """Fields the backend owns never come from a request."""
-    return {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}
+    """Fields the backend owns never come from a request; the rest must have the types QBO's fields have."""
+    writable = {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}
+    check_shape(writable)
+    return writable

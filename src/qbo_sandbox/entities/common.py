@@ -8,7 +8,7 @@ ours, marked "(unconfirmed)", where we did not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
@@ -176,3 +176,56 @@ CURRENCY_NAMES = {
     "AUD": "Australian Dollar", "JPY": "Japanese Yen", "CHF": "Swiss Franc", "NZD": "New Zealand Dollar",
     "MXN": "Mexican Peso", "SEK": "Swedish Krona", "INR": "Indian Rupee",
 }  # fmt: skip
+
+
+# -- the shape of a request body -------------------------------------------------------------------------
+# QBO deserialises a body into typed objects before any rule runs: an object where a string belongs (or the
+# reverse) fails there, as "Request has invalid or unsupported property" (code 2010, the answer api.py gives an
+# unparseable body; the wording for a mistyped field is unconfirmed). Checking the shape first keeps every rule
+# working on the types it expects — a mistyped field is a 400, never a crash.
+OBJECT_FIELDS = frozenset({"CustomerMemo", "PrimaryEmailAddr", "BillEmail", "TxnTaxDetail", "MetaData"})
+LIST_FIELDS = frozenset({"Line", "TaxLine", "TaxRateDetail"})
+TEXT_FIELDS = frozenset({"DisplayName", "Name", "DocNumber", "PrivateNote", "Sku", "Code", "CompanyName",
+                         "GivenName", "FamilyName", "MiddleName", "Title", "Suffix", "Notes", "Description",
+                         "Address", "AccountType", "AccountSubType", "Type", "PostingType", "DetailType",
+                         "GlobalTaxCalculation", "SourceCurrencyCode", "TargetCurrencyCode"})  # fmt: skip
+FLAG_FIELDS = frozenset({"Active", "Taxable", "TrackQtyOnHand", "sparse"})
+
+
+def check_shape(body: dict[str, Any], path: str = "") -> None:
+    """Fault 2010 when a field QBO types is sent with another type (recursively through objects and lists)."""
+    for key, value in body.items():
+        where = f"{path}{key}"
+        if value is None:
+            continue
+        if key in LIST_FIELDS:
+            _expect(isinstance(value, list) and all(isinstance(v, dict) for v in value), where, "a list of objects")
+            for number, element in enumerate(value):
+                check_shape(element, f"{where}[{number}].")
+        elif key in OBJECT_FIELDS or key.endswith(("Ref", "Addr", "Detail", "Prefs", "RateList")):
+            _expect(isinstance(value, dict), where, "an object")
+            check_shape(value, where + ".")
+        elif key in TEXT_FIELDS:
+            _expect(isinstance(value, str), where, "a string")
+        elif key in FLAG_FIELDS:
+            _expect(isinstance(value, bool), where, "true or false")
+        elif key == "value":
+            _expect(isinstance(value, str | int) and not isinstance(value, bool), where, "a string")
+        elif key.endswith("Date"):  # "" is no date (python-quickbooks sends it for dates left unset)
+            _expect(isinstance(value, str) and (value == "" or _is_date(value)), where, "a date (yyyy-mm-dd)")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return len(value) == 10 or value[10] in "T "
+
+
+def _expect(holds: bool, element: str, kind: str) -> None:
+    if not holds:
+        raise faults.validation(
+            "2010", "Request has invalid or unsupported property",
+            f"Property Name:{element} specified is unsupported or invalid: it must be {kind}", element,
+        )  # fmt: skip

@@ -108,7 +108,7 @@ def test_query_all_with_an_exact_page_multiple(client: QboClient) -> None:
 
 def test_batch_items_succeed_or_fail_one_by_one(client: QboClient) -> None:
     client.create("Customer", {"DisplayName": "Taken"}, request_id=rid())
-    items = [
+    items: list[dict[str, Any]] = [
         {"bId": "1", "operation": "create", "Customer": {"DisplayName": "Batch New"}},
         {"bId": "2", "operation": "create", "Customer": {"DisplayName": "Taken"}},
         {"bId": "3", "Query": "SELECT * FROM Customer WHERE DisplayName = 'Taken'"},

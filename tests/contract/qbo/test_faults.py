@@ -13,6 +13,8 @@ from invoicebridge.qbo.client import QboClient
 from invoicebridge.qbo.errors import (
     AuthenticationError,
     AuthorizationError,
+    BusinessValidation,
+    DuplicateDocNumber,
     DuplicateName,
     InvalidReference,
     ObjectNotFound,
@@ -108,3 +110,33 @@ def test_a_token_of_another_company_is_authorization_error(
     assert raised.value.status == 403
     assert raised.value.code == "3100"
     assert len(recorder.exchanges) == 1
+
+
+def test_a_used_doc_number_is_duplicate_doc_number(
+    control: httpx.Client, http: httpx.Client, recorder: Recorder
+) -> None:
+    numbered = connect(control, custom_txn_numbers=True)
+    client = make_client(numbered, http, recorder)
+    customer = client.query("SELECT * FROM Customer WHERE DisplayName = 'Cool Cars'")["Customer"][0]
+    item = client.query("SELECT * FROM Item WHERE Sku = 'SRV-DESIGN'")["Item"][0]
+    line = {
+        "Amount": 75,
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}},
+    }
+    invoice = {"CustomerRef": {"value": customer["Id"]}, "Line": [line], "DocNumber": "SO-1042"}
+    first = client.create("Invoice", invoice, request_id=rid())
+
+    with pytest.raises(DuplicateDocNumber) as raised:
+        client.create("Invoice", invoice, request_id="second-try")
+
+    assert raised.value.code == "6140"
+    assert f"TxnId={first['Id']}" in raised.value.detail
+    assert raised.value.request_id == "second-try"
+
+
+def test_a_name_with_a_colon_is_business_validation(client: QboClient) -> None:
+    with pytest.raises(BusinessValidation) as raised:
+        client.create("Customer", {"DisplayName": "Parent:Child"}, request_id=rid())
+
+    assert raised.value.code == "6000"
