@@ -10,7 +10,7 @@ import pytest
 from tests.contract.qbo.conftest import Company, Recorder, make_client
 
 from invoicebridge.qbo.client import QboClient
-from invoicebridge.qbo.errors import OutcomeUnknown, ServerError, Throttled
+from invoicebridge.qbo.errors import DuplicateName, OutcomeUnknown, ServerError, Throttled
 
 
 def rid() -> str:
@@ -126,3 +126,48 @@ def test_every_exchange_is_reported_without_the_token(company: Company, client: 
     assert all(token not in repr(e) for e in exchanges)
     logged = {r["intuit_tid"] for r in company.requests()}
     assert {e.intuit_tid for e in exchanges} <= logged
+
+
+def test_a_create_failing_before_commit_is_retried_into_one_object(
+    company: Company, client: QboClient, recorder: Recorder
+) -> None:
+    company.fault("fail_before_commit", method="POST", match="customer", count=2, status=503)
+
+    client.create("Customer", {"DisplayName": "Second Time Lucky"}, request_id=rid())
+
+    assert count(client, "Second Time Lucky") == 1
+    assert [e.status for e in recorder.exchanges[:3]] == [503, 503, 200]
+
+
+def test_a_dropped_batch_with_request_id_is_replayed_not_repeated(company: Company, client: QboClient) -> None:
+    company.fault("drop_after_commit", method="POST", match="batch", count=1)
+    items = [{"bId": str(n), "operation": "create", "Customer": {"DisplayName": f"Batched {n}"}} for n in range(3)]
+
+    answers = client.batch(items, request_id=rid())
+
+    assert [a["Customer"]["DisplayName"] for a in answers] == ["Batched 0", "Batched 1", "Batched 2"]
+    assert len(client.query_all("Customer", "DisplayName LIKE 'Batched%'")) == 3
+
+
+def test_a_dropped_batch_without_request_id_is_not_retried(company: Company, client: QboClient) -> None:
+    company.fault("drop_after_commit", method="POST", match="batch", count=1)
+    items = [{"bId": "1", "operation": "create", "Customer": {"DisplayName": "Unsure"}}]
+
+    with pytest.raises(OutcomeUnknown):
+        client.batch(items)
+
+    assert count(client, "Unsure") == 1
+
+
+def test_when_qbo_ignores_the_request_id_the_retried_create_meets_the_first(
+    company: Company, client: QboClient
+) -> None:
+    """Why callers must look an object up after an unknown outcome (qbo-reference.md, Idempotency): the client
+    alone cannot prevent the repeat; for a named object QBO's uniqueness rule surfaces it as DuplicateName."""
+    company.fault("ignore_requestid", method="POST", match="customer", count=2)
+    company.fault("drop_after_commit", method="POST", match="customer", count=1)
+
+    with pytest.raises(DuplicateName):
+        client.create("Customer", {"DisplayName": "Doubled"}, request_id=rid())
+
+    assert count(client, "Doubled") == 1
