@@ -149,11 +149,11 @@ def test_references_to_missing_objects_are_2500(qbo: Qbo) -> None:
         ("invoice", invoice_body(cust["Id"], sales_line(item["Id"]), SalesTermRef={"value": "999"}), "SalesTermRef"),
         ("customer", {"DisplayName": "Terms Co", "SalesTermRef": {"value": "999"}}, "SalesTermRef"),
         ("item", {"Name": "Bad Income", "IncomeAccountRef": {"value": "999"}}, "IncomeAccountRef"),
-        ("item", {"Name": "Malformed", "IncomeAccountRef": "2"}, "IncomeAccountRef"),
     ]
     for entity, body, element in cases:
         error = fault(qbo.post(entity, json=body), 400, "2500", element=element)
         assert error["Message"] == "Invalid Reference Id"
+    fault(qbo.post("item", json={"Name": "Malformed", "IncomeAccountRef": {"name": "x"}}), 400, "2500")
     line = {"DetailType": "JournalEntryLineDetail", "Amount": 5,
             "JournalEntryLineDetail": {"PostingType": "Debit", "AccountRef": {"value": "999"}}}  # fmt: skip
     credit = {**line, "JournalEntryLineDetail": {"PostingType": "Credit", "AccountRef": {"value": "999"}}}
@@ -187,6 +187,64 @@ def test_line_amount_must_equal_qty_times_unit_price(qbo: Qbo) -> None:
     line = {**sales_line(item["Id"], "2", "10"), "Amount": "25"}
     fault(qbo.post("invoice", json=invoice_body(cust["Id"], line)), 400, "6070", element="Amount")
     fault(qbo.post("invoice", json=invoice_body(cust["Id"], {**line, "Amount": "abc"})), 400, "2090", element="Amount")
+
+
+def _sale(**detail: Any) -> dict[str, Any]:
+    return {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": 1,
+        "SalesItemLineDetail": {"ItemRef": {"value": "1"}, **detail},
+    }
+
+
+MISTYPED = [
+    ("invoice", {"CustomerRef": {"value": "1"}, "Line": [1]}, "Line"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "Line": "x"}, "Line"),
+    ("invoice", {"CustomerRef": "1", "Line": [_sale()]}, "CustomerRef"),
+    ("invoice", {"CustomerRef": {"value": ["1"]}, "Line": [_sale()]}, "CustomerRef.value"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "Line": [{"DetailType": "SalesItemLineDetail",
+                                                          "SalesItemLineDetail": "x"}]}, "Line[0].SalesItemLineDetail"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "TxnDate": "not a date", "Line": [_sale()]}, "TxnDate"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "DueDate": 5, "Line": [_sale()]}, "DueDate"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "TxnTaxDetail": "x", "Line": [_sale()]}, "TxnTaxDetail"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "Line": [_sale(TaxCodeRef="TAX")]},
+     "Line[0].SalesItemLineDetail.TaxCodeRef"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "CustomerMemo": "hi", "Line": [_sale()]}, "CustomerMemo"),
+    ("invoice", {"CustomerRef": {"value": "1"}, "DocNumber": 12345, "Line": [_sale()]}, "DocNumber"),
+    ("customer", {"DisplayName": "X", "PrimaryEmailAddr": "a@b.com"}, "PrimaryEmailAddr"),
+    ("customer", {"DisplayName": 5}, "DisplayName"),
+    ("customer", {"DisplayName": "Flag", "Active": "false"}, "Active"),
+    ("customer", {"DisplayName": "Addr", "BillAddr": ["1 Main St"]}, "BillAddr"),
+    ("item", {"Name": "Typed", "IncomeAccountRef": {"value": "1"}, "Type": ["Service"]}, "Type"),
+    ("account", {"Name": "A", "AccountType": ["Bank"]}, "AccountType"),
+    ("journalentry", {"Line": ["x"]}, "Line"),
+    ("journalentry", {"Line": [{"Amount": 1, "JournalEntryLineDetail": "x"}]}, "Line[0].JournalEntryLineDetail"),
+    ("journalentry", {"TxnDate": "2026-13-01", "Line": []}, "TxnDate"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("entity", "body", "element"), MISTYPED)
+def test_mistyped_fields_are_2010_never_a_crash(qbo: Qbo, entity: str, body: dict[str, Any], element: str) -> None:
+    before = qbo.query(f"select count(*) from {entity}").json()["QueryResponse"]["totalCount"]
+    error = fault(qbo.post(entity, json=body), 400, "2010", element=element)
+    assert error["Message"] == "Request has invalid or unsupported property"
+    assert qbo.query(f"select count(*) from {entity}").json()["QueryResponse"]["totalCount"] == before
+
+
+def test_mistyped_fields_in_updates_and_preferences_are_2010(qbo: Qbo) -> None:
+    made = customer(qbo, "Typed Co")
+    body = {"Id": made["Id"], "SyncToken": "0", "sparse": True, "PrimaryEmailAddr": "x@y.com"}
+    fault(qbo.post("customer", json=body), 400, "2010", element="PrimaryEmailAddr")
+    prefs = ok(qbo.get("preferences"), "Preferences")
+    bad = {"Id": "1", "SyncToken": prefs["SyncToken"], "sparse": True, "CurrencyPrefs": "x"}
+    fault(qbo.post("preferences", json=bad), 400, "2010", element="CurrencyPrefs")
+    assert ok(qbo.get("preferences"), "Preferences") == prefs
+
+
+def test_empty_dates_count_as_unset(qbo: Qbo) -> None:
+    cust, item = customer(qbo, "Empty Date Co"), service_item(qbo, "Empty Date Item")
+    made = invoice(qbo, cust["Id"], sales_line(item["Id"]), TxnDate="", DueDate="", ShipDate="")
+    assert made["TxnDate"] and made["DueDate"] > made["TxnDate"]
 
 
 # -- document numbers --------------------------------------------------------------------------------------
