@@ -1,18 +1,30 @@
-"""Composition root: settings → engine → unit of work → use cases. Nothing here runs at import time."""
+"""Composition root: settings → engine → unit of work → QBO plumbing → use cases. Nothing here runs at import
+time, and nothing is fetched from the network while building (discovery is read on first use)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
 from sqlalchemy import Engine
 
+from invoicebridge.domain.connection import Connection
+from invoicebridge.qbo.auth import OAuthApp
+from invoicebridge.qbo.client import QboClient, QboConfig
 from invoicebridge.settings import Settings
 from invoicebridge.store.db import make_engine, make_session_factory
 from invoicebridge.store.migrate import upgrade
+from invoicebridge.store.tokens import SqlTokenVault
 from invoicebridge.store.unit_of_work import SqlUnitOfWork
+from invoicebridge.sync.cogs import Cogs
+from invoicebridge.sync.connecting import Connecting
+from invoicebridge.sync.gateway import ClientFactory, Recorder
+from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.orderbook import OrderBook
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
+from invoicebridge.sync.reconcile import Reconcile
+from invoicebridge.sync.tokens import OAuthSetup, VaultTokenSource
 
 
 def utc_now() -> datetime:
@@ -27,13 +39,23 @@ class Container:
     engine: Engine
     uow: UnitOfWorkFactory
     orderbook: OrderBook
+    http: httpx.Client
+    vault: SqlTokenVault
+    oauth: OAuthSetup
+    clients: ClientFactory
+    connecting: Connecting
+    invoicing: Invoicing
+    cogs: Cogs
+    reconcile: Reconcile
 
     def close(self) -> None:
+        self.http.close()
         self.engine.dispose()
 
 
-def build(settings: Settings, *, migrate: bool = False) -> Container:
-    """Wire the application for `settings`; with `migrate`, bring the schema up to date first."""
+def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | None = None) -> Container:
+    """Wire the application for `settings`; with `migrate`, bring the schema up to date first. `http` is the
+    transport seam for QBO calls (a default client with timeouts otherwise)."""
     url = settings.resolved_database_url()
     if migrate:
         upgrade(url)
@@ -43,4 +65,20 @@ def build(settings: Settings, *, migrate: bool = False) -> Container:
     def unit_of_work() -> UnitOfWork:
         return SqlUnitOfWork(sessions)
 
-    return Container(settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now))
+    client = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    vault = SqlTokenVault(sessions, settings.fernet_keys())
+    app = OAuthApp(settings.qbo_client_id, settings.qbo_client_secret, settings.qbo_redirect_uri)
+    oauth = OAuthSetup(app, settings.qbo_discovery_url(), client)
+    config = QboConfig(settings.qbo_api_base(), minor_version=settings.qbo_minor_version)
+
+    def clients(connection: Connection, recorder: Recorder | None) -> QboClient:
+        tokens = VaultTokenSource(connection.company_id, vault, oauth, unit_of_work, utc_now)
+        return QboClient(config, connection.realm_id, tokens, client, on_exchange=recorder)
+
+    cogs = Cogs(unit_of_work, clients, utc_now)
+    invoicing = Invoicing(unit_of_work, clients, utc_now, after_invoiced=cogs.post_if_due)
+    return Container(
+        settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
+        Connecting(unit_of_work, vault, oauth, clients, utc_now), invoicing, cogs,
+        Reconcile(unit_of_work, clients, utc_now),
+    )  # fmt: skip

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+ENVIRONMENTS = ("production", "sandbox", "local")
+DISCOVERY = {
+    "production": "https://developer.intuit.com/.well-known/openid_configuration/",
+    "sandbox": "https://developer.intuit.com/.well-known/openid_sandbox_configuration/",
+}
+API_BASE = {
+    "production": "https://quickbooks.api.intuit.com/v3",
+    "sandbox": "https://sandbox-quickbooks.api.intuit.com/v3",
+}
 
 
 class Settings(BaseSettings):
@@ -20,6 +30,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+
+    # QuickBooks: which QBO ("production", Intuit's "sandbox", or "local" = qbo_sandbox at qbo_sandbox_url)
+    qbo_environment: str = "local"
+    qbo_sandbox_url: str = "http://127.0.0.1:8765"
+    qbo_client_id: str = ""
+    qbo_client_secret: str = ""
+    qbo_redirect_uri: str = "http://127.0.0.1:8000/oauth/qbo/callback"
+    qbo_webhook_verifier_token: str = ""
+    qbo_minor_version: int = 75
+    # Fernet keys for tokens at rest, comma-separated, newest first (MultiFernet: old keys still decrypt).
+    # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
+    token_keys: str = ""
+    cdc_poll_seconds: int = 60
 
     @field_validator("database_url")
     @classmethod
@@ -46,6 +69,48 @@ class Settings(BaseSettings):
         if value.lower() not in ("critical", "error", "warning", "info", "debug"):
             raise ValueError("log_level must be one of critical, error, warning, info, debug")
         return value.lower()
+
+    @field_validator("qbo_environment")
+    @classmethod
+    def _known_environment(cls, value: str) -> str:
+        if value not in ENVIRONMENTS:
+            raise ValueError(f"qbo_environment must be one of {', '.join(ENVIRONMENTS)}")
+        return value
+
+    @field_validator("qbo_minor_version")
+    @classmethod
+    def _supported_minor_version(cls, value: int) -> int:
+        if value < 75:
+            raise ValueError("qbo_minor_version must be 75 or later (Intuit retired older minor versions in 2025)")
+        return value
+
+    @field_validator("cdc_poll_seconds")
+    @classmethod
+    def _sane_poll(cls, value: int) -> int:
+        if not 5 <= value <= 3600:
+            raise ValueError("cdc_poll_seconds must be between 5 and 3600")
+        return value
+
+    def qbo_discovery_url(self) -> str:
+        if self.qbo_environment == "local":
+            return f"{self.qbo_sandbox_url.rstrip('/')}/.well-known/openid_sandbox_configuration"
+        return DISCOVERY[self.qbo_environment]
+
+    def qbo_api_base(self) -> str:
+        if self.qbo_environment == "local":
+            return f"{self.qbo_sandbox_url.rstrip('/')}/v3"
+        return API_BASE[self.qbo_environment]
+
+    def fernet_keys(self) -> list[str]:
+        """The configured keys, or the one kept in data_dir/token.key (created on first use)."""
+        if self.token_keys.strip():
+            return [key.strip() for key in self.token_keys.split(",") if key.strip()]
+        key_file = self.data_dir / "token.key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(Fernet.generate_key().decode())
+            key_file.chmod(0o600)
+        return [key_file.read_text().strip()]
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in data_dir (the directory is created)."""

@@ -42,7 +42,7 @@ from invoicebridge.sync.ports import UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
 Clock = Callable[[], datetime]
-AfterInvoiced = Callable[[int, int], None]  # (company_id, sales_order_id): e.g. post COGS
+AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.g. post COGS
 
 
 @dataclass(frozen=True)

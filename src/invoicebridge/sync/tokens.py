@@ -3,28 +3,36 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
 from invoicebridge.domain import NotConnected
 from invoicebridge.domain.connection import RECONNECT_MESSAGE, TokenPair
-from invoicebridge.qbo.auth import Discovery, OAuthApp, Tokens, refresh_tokens
+from invoicebridge.qbo.auth import Discovery, OAuthApp, Tokens, load_discovery, refresh_tokens
 from invoicebridge.qbo.errors import OAuthError
 from invoicebridge.sync.ports import TokenVault, UnitOfWorkFactory
 
 MARGIN = timedelta(seconds=60)  # refresh a token that expires within a minute rather than send it
 
 
-@dataclass(frozen=True)
 class OAuthSetup:
-    """The app's credentials and Intuit's (or the sandbox's) endpoints."""
+    """The app's credentials and Intuit's (or the sandbox's) endpoints, read from the discovery document on
+    first use (nothing is fetched while the application starts)."""
 
-    app: OAuthApp
-    discovery: Discovery
-    http: httpx.Client
+    def __init__(self, app: OAuthApp, discovery_url: str, http: httpx.Client) -> None:
+        self.app, self.discovery_url, self.http = app, discovery_url, http
+        self._discovery: Discovery | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def discovery(self) -> Discovery:
+        with self._lock:
+            if self._discovery is None:
+                self._discovery = load_discovery(self.http, self.discovery_url)
+            return self._discovery
 
 
 def to_pair(tokens: Tokens) -> TokenPair:
