@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeGuard
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,6 +22,9 @@ from qbo_sandbox.sandbox import Sandbox
 from qbo_sandbox.throttle import Limits
 
 Handler = Callable[[Request], Awaitable[Response]]
+MAX_CLOCK_STEP = 10 * 365 * 86400  # seconds one advance may move the clock (ten years)
+LAST_YEAR = 9000  # the clock stops well before datetime's year 9999
+MAX_WEBHOOK_DELAY = 86400.0
 
 
 class ControlError(Exception):
@@ -82,16 +88,25 @@ class _Control:
         return 200, {"apps": [_app_json(app) for app in self.s.registry.apps()]}
 
     async def update_app(self, request: Request) -> tuple[int, Any]:
-        webhook_url, webhook_format = _webhook(await _object(request))
+        """PATCH: only the settings in the body change (``"webhook_url": null`` turns webhooks off)."""
+        body = await _object(request)
+        client_id = request.path_params["client_id"]
+        current = self.s.registry.app(client_id)
+        if current is None:
+            raise ControlError("no app with this client_id", 404)
+        settings = {"webhook_url": current.webhook_url, "webhook_format": current.webhook_format, **body}
+        webhook_url, webhook_format = _webhook(settings)
         try:
-            app = self.s.registry.update_app(request.path_params["client_id"], webhook_url, webhook_format)  # type: ignore[arg-type]
+            app = self.s.registry.update_app(client_id, webhook_url, webhook_format)  # type: ignore[arg-type]
         except KeyError:
             raise ControlError("no app with this client_id", 404) from None
         return 200, _app_json(app)
 
     async def tokens(self, request: Request) -> tuple[int, Any]:
         body = await _object(request)
-        client_id, realm_id = str(body.get("client_id", "")), str(body.get("realm_id", ""))
+        client_id, realm_id = body.get("client_id"), body.get("realm_id")
+        if not isinstance(client_id, str) or not isinstance(realm_id, str) or not client_id or not realm_id:
+            raise ControlError("client_id and realm_id are required (strings)")
         self._company(realm_id)
         try:
             return 200, self.s.registry.issue_tokens(client_id, realm_id)
@@ -172,8 +187,8 @@ class _Control:
         realm_id = self._company(request.path_params["realm_id"])
         body = await _object(request)
         duplicate, delay = body.get("duplicate", False), body.get("delay_seconds", 0)
-        if not isinstance(duplicate, bool) or isinstance(delay, bool) or not isinstance(delay, int | float):
-            raise ControlError("duplicate must be true or false and delay_seconds a number")
+        if not isinstance(duplicate, bool) or not _number(delay, 0, MAX_WEBHOOK_DELAY):
+            raise ControlError("duplicate must be true or false and delay_seconds a number from 0 to 86400")
         try:
             self.s.webhooks.configure(realm_id, duplicate, float(delay))
         except ValueError as error:
@@ -188,7 +203,8 @@ class _Control:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 120:
             raise ControlError("timeout must be a number of seconds from 0 to 120")
         try:
-            self.s.webhooks.flush(float(timeout))
+            # in the thread pool: waiting here must not stop the server answering other requests meanwhile
+            await run_in_threadpool(self.s.webhooks.flush, float(timeout))
         except TimeoutError:
             raise ControlError("webhook deliveries still pending after the timeout", 409) from None
         return 200, {"deliveries": len(self.s.webhooks.deliveries)}
@@ -196,8 +212,10 @@ class _Control:
     # -- clock, limits, reset --------------------------------------------------------------------------
     async def advance_clock(self, request: Request) -> tuple[int, Any]:
         seconds = (await _object(request)).get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ControlError("seconds must be a number ≥ 0 (the clock only moves forward)")
+        if not _number(seconds, 0, MAX_CLOCK_STEP):
+            raise ControlError(f"seconds must be a number from 0 to {MAX_CLOCK_STEP} (the clock only moves forward)")
+        if (self.s.clock() + timedelta(seconds=seconds)).year >= LAST_YEAR:
+            raise ControlError(f"the clock cannot move past the year {LAST_YEAR}")
         self.s.clock.advance(seconds)
         return 200, {"now": self.s.clock().isoformat()}
 
@@ -227,7 +245,7 @@ async def _object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json)
     except ValueError:
         raise ControlError("the body must be JSON") from None
     if not isinstance(body, dict):
@@ -244,8 +262,20 @@ def _webhook(body: dict[str, Any]) -> tuple[str | None, str]:
     return url, fmt
 
 
+def _not_json(constant: str) -> object:
+    """NaN, Infinity and -Infinity: Python's json accepts them, JSON does not."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object, low: float, high: float) -> TypeGuard[int | float]:
+    """A finite JSON number (not a boolean) from ``low`` to ``high``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and low <= value <= high
 
 
 def _app_json(app: Any) -> dict[str, Any]:

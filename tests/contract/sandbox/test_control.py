@@ -65,6 +65,12 @@ def test_patch_app_sets_and_clears_webhook(control: httpx.Client) -> None:
     assert patched.status_code == 200
     assert patched.json() == {**app, "webhook_url": "http://127.0.0.1:9/hooks", "webhook_format": "legacy"}
     assert control.get("/_sandbox/apps").json() == {"apps": [patched.json()]}
+    # PATCH changes only what the body names
+    reformatted = control.patch(f"/_sandbox/apps/{app['client_id']}", json={"webhook_format": "cloudevents"})
+    assert reformatted.status_code == 200
+    assert reformatted.json() == {**app, "webhook_url": "http://127.0.0.1:9/hooks", "webhook_format": "cloudevents"}
+    unchanged = control.patch(f"/_sandbox/apps/{app['client_id']}", json={})
+    assert unchanged.json() == reformatted.json()
     cleared = control.patch(f"/_sandbox/apps/{app['client_id']}", json={"webhook_url": None})
     assert cleared.status_code == 200
     assert cleared.json() == {**app, "webhook_url": None, "webhook_format": "cloudevents"}
@@ -93,7 +99,7 @@ def test_patch_app_rejects_bad_input_and_unknown_app(control: httpx.Client) -> N
     assert _error(control.patch("/_sandbox/apps/nope", json={}), 404) == "no app with this client_id"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"'])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b'{"seconds": NaN}', b'{"seconds": Infinity}'])
 def test_bodies_that_are_not_json_objects_are_refused(control: httpx.Client, raw: bytes) -> None:
     for path in ("/_sandbox/apps", "/_sandbox/companies", "/_sandbox/tokens", "/_sandbox/clock/advance"):
         _error(control.post(path, content=raw, headers={"content-type": "application/json"}), 400)
@@ -255,7 +261,11 @@ def test_tokens_refuse_unknown_app_or_company(control: httpx.Client) -> None:
     assert _error(unknown_company, 404) == "no company with realm_id '999'"
     unknown_app = control.post("/_sandbox/tokens", json={"client_id": "nope", "realm_id": company["realm_id"]})
     assert _error(unknown_app, 404) == "no app with this client_id"
-    _error(control.post("/_sandbox/tokens", json={}), 404)
+    for body in ({}, {"client_id": app["client_id"]}, {"realm_id": company["realm_id"]},
+                 {"client_id": app["client_id"], "realm_id": int(company["realm_id"])}):  # fmt: skip
+        assert (
+            _error(control.post("/_sandbox/tokens", json=body), 400) == "client_id and realm_id are required (strings)"
+        )
 
 
 # -- clock --------------------------------------------------------------------------------------------------
@@ -279,11 +289,26 @@ def test_clock_advance_shows_in_created_objects(control: httpx.Client) -> None:
     assert abs(created - now) < timedelta(seconds=5)
 
 
-@pytest.mark.parametrize("body", [{}, {"seconds": -1}, {"seconds": "10"}, {"seconds": True}])
+@pytest.mark.parametrize(
+    "body", [{}, {"seconds": -1}, {"seconds": "10"}, {"seconds": True}, {"seconds": 1e300}, {"seconds": 315360001}]
+)
 def test_clock_advance_rejects_bad_seconds(control: httpx.Client, body: dict[str, Any]) -> None:
     assert _error(control.post("/_sandbox/clock/advance", json=body), 400) == (
-        "seconds must be a number ≥ 0 (the clock only moves forward)"
+        "seconds must be a number from 0 to 315360000 (the clock only moves forward)"
     )
+    assert control.get("/_sandbox/health").status_code == 200
+
+
+def test_clock_advance_stops_before_the_calendar_ends(control: httpx.Client) -> None:
+    for _ in range(800):  # ten years a step: refused near the year 9000, long before 800 steps
+        answer = control.post("/_sandbox/clock/advance", json={"seconds": 315360000})
+        if answer.status_code != 200:
+            break
+    assert _error(answer, 400) == "the clock cannot move past the year 9000"
+    now = datetime.fromisoformat(control.post("/_sandbox/clock/advance", json={"seconds": 0}).json()["now"])
+    assert now.year < 9000
+    qbo = connect(control, sample_data=False)  # the sandbox still works at the far end of time
+    assert qbo.get(f"companyinfo/{qbo.realm_id}").status_code == 200
 
 
 # -- limits -------------------------------------------------------------------------------------------------

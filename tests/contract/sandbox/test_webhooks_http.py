@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -275,10 +276,11 @@ def test_delayed_events_arrive_late_and_out_of_order(control: httpx.Client, rece
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"duplicate": "yes"}, "duplicate must be true or false and delay_seconds a number"),
-        ({"delay_seconds": "1"}, "duplicate must be true or false and delay_seconds a number"),
-        ({"delay_seconds": True}, "duplicate must be true or false and delay_seconds a number"),
-        ({"delay_seconds": -1}, "delay_seconds must not be negative"),
+        ({"duplicate": "yes"}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
+        ({"delay_seconds": "1"}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
+        ({"delay_seconds": True}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
+        ({"delay_seconds": -1}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
+        ({"delay_seconds": 1e300}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
     ],
 )
 def test_webhook_settings_reject_bad_input(control: httpx.Client, body: dict[str, Any], message: str) -> None:
@@ -322,3 +324,42 @@ def test_deleting_an_invoice_in_the_web_ui_notifies_and_leaves_a_cdc_tombstone(
     gone = qbo.get(f"invoice/{invoice['Id']}")
     assert gone.status_code == 400
     assert qbo.rows("select * from Invoice") == []
+
+
+def test_a_failing_delivery_holds_back_later_ones(control: httpx.Client, receiver: Receiver) -> None:
+    qbo = connect(control)
+    _hook(control, qbo, receiver.url)
+    receiver.script = [500]
+    first = create_invoice(qbo, invoice_body(qbo))
+    deadline = time.monotonic() + 5
+    while not receiver.received():  # the first delivery has been tried (and refused)
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    second = create_invoice(qbo, invoice_body(qbo, 90))
+    _flush(control)
+    ids = [[e["intuitentityid"] for e in _verified(r, qbo.app["verifier_token"])] for r in receiver.received()]
+    assert ids == [[first["Id"]], [first["Id"]], [second["Id"]]]
+
+
+def test_the_server_answers_while_a_flush_waits(control: httpx.Client, receiver: Receiver) -> None:
+    qbo = connect(control)
+    _hook(control, qbo, receiver.url)
+    control.put(f"/_sandbox/companies/{qbo.realm_id}/webhooks", json={"delay_seconds": 1.0}).raise_for_status()
+    create_invoice(qbo, invoice_body(qbo))
+    flushed: list[float] = []
+
+    def flush() -> None:
+        with httpx.Client(base_url=str(control.base_url), timeout=10) as http:
+            assert http.post("/_sandbox/webhooks/flush", json={"timeout": 5}).status_code == 200
+        flushed.append(time.monotonic())
+
+    waiter = threading.Thread(target=flush)
+    waiter.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert qbo.get(f"companyinfo/{qbo.realm_id}").status_code == 200
+    answered = time.monotonic()
+    waiter.join()
+    assert answered - started < 0.5
+    assert answered < flushed[0]
+    assert len(receiver.received()) == 1
