@@ -179,7 +179,7 @@ class Backend:
     def _delete(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
         entities.require_operation(entity, "delete")
         current = self._current(state, entity, body)
-        entities.check_delete(View(state, self.clock), entity, current)
+        side_effects = entities.check_delete(View(state, self.clock), entity, current)
         now = self.clock()
         del state.table(entity)[current["Id"]]
         tombstone = {"domain": "QBO", "status": "Deleted", "Id": current["Id"],
@@ -188,7 +188,8 @@ class Backend:
             tombstone["DocNumber"] = current["DocNumber"]  # kept so numbering continues after it
         state.tombstones.setdefault(entity, {})[current["Id"]] = tombstone
         response = {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
-        return response, [ChangeEvent(state.realm_id, entity, current["Id"], "Delete", now)]
+        events = [ChangeEvent(state.realm_id, entity, current["Id"], "Delete", now)]
+        return response, events + self._side_effects(state, side_effects, now)
 
     def _void(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
         entities.require_operation(entity, "void")
@@ -196,7 +197,8 @@ class Backend:
         outcome = entities.apply_void(View(state, self.clock), entity, current)
         now = self.clock()
         stored = self._stamp(state, entity, outcome.entity, current["Id"], _next(current), now, created=None)
-        return stored, [ChangeEvent(state.realm_id, entity, stored["Id"], "Void", now)]
+        events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Void", now)]
+        return stored, events + self._side_effects(state, outcome.side_effects, now)
 
     def _current(self, state: RealmState, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         """The object a write names, after the Id and SyncToken checks."""

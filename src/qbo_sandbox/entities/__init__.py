@@ -92,8 +92,10 @@ def validate_update(
     return rule(view, merged, current)
 
 
-def check_delete(view: RealmView, entity: str, current: dict[str, Any]) -> None:
+def check_delete(view: RealmView, entity: str, current: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Raises the Fault QBO would; returns what else the deletion changes (an invoice's inventory comes back)."""
     require_operation(entity, "delete")
+    return invoice.deleted(view, current) if entity == "Invoice" else []
 
 
 def apply_void(view: RealmView, entity: str, current: dict[str, Any]) -> Outcome:

@@ -53,24 +53,33 @@ def invoice(view: RealmView, body: dict[str, Any], current: dict[str, Any] | Non
     entity["HomeTotalAmt"] = cents(total * Decimal(str(entity.get("ExchangeRate", 1))))
     entity.setdefault("EmailStatus", "NotSet")
     entity.setdefault("PrintStatus", "NotSet")
-    side_effects = [] if current else _post_cost_of_goods(inventory)
-    return Outcome(entity, side_effects)
+    return Outcome(entity, _stock_moves(view, _sold(inventory), _sold_by(view, current)))
 
 
 def void(view: RealmView, current: dict[str, Any]) -> Outcome:
-    """Voiding keeps the invoice, zeroes its amounts and notes it (as QBO shows "Voided")."""
+    """Voiding keeps the invoice, zeroes its amounts and quantities and notes it (as QBO shows "Voided"); the
+    inventory it sold is back on hand."""
     entity = dict(current)
-    entity["Line"] = [
-        {**line, "Amount": Decimal(0)} if line.get("DetailType") != "SubTotalLineDetail" else {**line, "Amount": 0}
-        for line in current.get("Line", [])
-    ]
+    entity["Line"] = [_voided(line) for line in current.get("Line", [])]
     entity["TotalAmt"] = Decimal(0)
     entity["Balance"] = Decimal(0)
     entity["HomeTotalAmt"] = Decimal(0)
     entity["PrivateNote"] = "Voided"
     if "TxnTaxDetail" in entity:
         entity["TxnTaxDetail"] = {**entity["TxnTaxDetail"], "TotalTax": Decimal(0), "TaxLine": []}
-    return Outcome(entity)
+    return Outcome(entity, _stock_moves(view, {}, _sold_by(view, current)))
+
+
+def deleted(view: RealmView, current: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Deleting an invoice puts the inventory it sold back on hand."""
+    return _stock_moves(view, {}, _sold_by(view, current))
+
+
+def _voided(line: dict[str, Any]) -> dict[str, Any]:
+    voided = {**line, "Amount": Decimal(0)}
+    if isinstance(line.get("SalesItemLineDetail"), dict):
+        voided["SalesItemLineDetail"] = {**line["SalesItemLineDetail"], "Qty": Decimal(0)}
+    return voided
 
 
 def _texts(entity: dict[str, Any]) -> None:
@@ -243,11 +252,35 @@ def _default_sales_code(view: RealmView) -> dict[str, Any] | None:
     return None
 
 
-def _post_cost_of_goods(inventory: list[tuple[dict[str, Any], Decimal]]) -> list[tuple[str, dict[str, Any]]]:
-    """Selling an Inventory item lowers its quantity on hand (QBO books its cost of goods sold itself)."""
-    effects: dict[str, dict[str, Any]] = {}
+def _sold(inventory: list[tuple[dict[str, Any], Decimal]]) -> dict[str, Decimal]:
+    """Quantity sold per Inventory item Id."""
+    sold: dict[str, Decimal] = {}
     for item, qty in inventory:
-        updated = effects.get(item["Id"], dict(item))
-        updated["QtyOnHand"] = amount(updated.get("QtyOnHand", 0), "QtyOnHand") - qty
-        effects[item["Id"]] = updated
-    return [("Item", updated) for updated in effects.values()]
+        sold[item["Id"]] = sold.get(item["Id"], Decimal(0)) + qty
+    return sold
+
+
+def _sold_by(view: RealmView, stored: dict[str, Any] | None) -> dict[str, Decimal]:
+    """What a stored invoice sold of Inventory items (nothing for none)."""
+    inventory = []
+    for line in (stored or {}).get("Line", []):
+        detail = line.get("SalesItemLineDetail") or {}
+        item = view.get("Item", str((detail.get("ItemRef") or {}).get("value")))
+        if item is not None and item.get("Type") == "Inventory":
+            inventory.append((item, amount(detail.get("Qty", 0), "Qty")))
+    return _sold(inventory)
+
+
+def _stock_moves(
+    view: RealmView, sold: dict[str, Decimal], sold_before: dict[str, Decimal]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Selling an Inventory item lowers its quantity on hand (QBO books its cost of goods sold itself); changing,
+    voiding or deleting the sale moves the difference back."""
+    effects = []
+    for item_id in sorted({*sold, *sold_before}):
+        change = sold.get(item_id, Decimal(0)) - sold_before.get(item_id, Decimal(0))
+        item = view.get("Item", item_id)
+        if change and item is not None:
+            item["QtyOnHand"] = amount(item.get("QtyOnHand", 0), "QtyOnHand") - change
+            effects.append(("Item", item))
+    return effects

@@ -468,3 +468,35 @@ def test_inventory_item_created_then_sold(control: httpx.Client) -> None:
     refused = invoice_body(cust["Id"], sales_line(widget["Id"], "1", "15"))
     fault(co.post("invoice", json=refused), 400, "2020", element="TaxCodeRef")
     assert money(ok(co.get(f"item/{widget['Id']}"), "Item")["QtyOnHand"]) == 0  # a refused sale moves nothing
+
+
+def test_changing_voiding_or_deleting_a_sale_moves_stock_back(control: httpx.Client) -> None:
+    co = connect(control, sample_data=False)
+    widget, gadget, cust = (
+        inventory_item(co, "Widget", qty="10"),
+        inventory_item(co, "Gadget", qty="4"),
+        customer(co, "Stock Co"),
+    )
+
+    def on_hand(item: dict[str, Any]) -> Decimal:
+        return money(ok(co.get(f"item/{item['Id']}"), "Item")["QtyOnHand"])
+
+    sale = invoice(co, cust["Id"], sales_line(widget["Id"], "3", "15"))
+    assert on_hand(widget) == 7
+    more = {"Id": sale["Id"], "SyncToken": "0", "CustomerRef": {"value": cust["Id"]},
+            "Line": [sales_line(widget["Id"], "5", "15"), sales_line(gadget["Id"], "1", "15")]}  # fmt: skip
+    ok(co.post("invoice", json=more), "Invoice")
+    assert (on_hand(widget), on_hand(gadget)) == (5, 3)
+    sparse = {"Id": sale["Id"], "SyncToken": "1", "sparse": True, "PrivateNote": "no stock change"}
+    ok(co.post("invoice", json=sparse), "Invoice")
+    assert (on_hand(widget), on_hand(gadget)) == (5, 3)
+    voided = ok(co.post("invoice", json={"Id": sale["Id"], "SyncToken": "2"}, operation="void"), "Invoice")
+    assert [money(line["SalesItemLineDetail"]["Qty"]) for line in voided["Line"][:2]] == [0, 0]
+    assert (on_hand(widget), on_hand(gadget)) == (10, 4)
+    ok(co.post("invoice", json={"Id": sale["Id"], "SyncToken": "3"}, operation="delete"), "Invoice")
+    assert (on_hand(widget), on_hand(gadget)) == (10, 4)  # a voided sale gives nothing back twice
+
+    second = invoice(co, cust["Id"], sales_line(gadget["Id"], "4", "15"))
+    assert on_hand(gadget) == 0
+    ok(co.post("invoice", json={"Id": second["Id"], "SyncToken": "0"}, operation="delete"), "Invoice")
+    assert on_hand(gadget) == 4
