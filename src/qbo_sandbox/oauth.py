@@ -300,6 +300,16 @@ class OAuthRegistry:
                 if token.connection.client_id == client_id and self._refresh_usable(token, now)
             }
 
+    def connected_apps(self, realm_id: str) -> set[str]:
+        """Client ids of the apps connected to the company now (the converse of :meth:`realms_of`)."""
+        with self._lock:
+            now = self._now()
+            return {
+                token.connection.client_id
+                for token in self._state.refresh.values()
+                if token.connection.realm_id == realm_id and self._refresh_usable(token, now)
+            }
+
     def reset(self) -> None:
         """Forget every app, code and token."""
         with self._lock:

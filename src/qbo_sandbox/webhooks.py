@@ -7,7 +7,9 @@ How a change becomes a delivery:
    of order, as Intuit warns it may.
 2. One background thread waits ``batch_window`` seconds after the earliest due event, then takes every event
    due by then — of any realm — and, for each app with a ``webhook_url``, keeps the events of the realms the
-   app is connected to (``OAuthRegistry.realms_of``) and builds one body in the app's format (CloudEvents or
+   app was connected to when the change happened and still is (``OAuthRegistry.connected_apps`` at
+   :meth:`~WebhookDispatcher.notify`, ``OAuthRegistry.realms_of`` now — so a new company's own setup and sample
+   data, made before any app could connect, notify no one) and builds one body in the app's format (CloudEvents or
    legacy; ``webhook_payloads.py``), signed with the app's verifier token in ``intuit-signature``.
 3. Each app has a FIFO outbox; only its head is sent, so a failing receiver holds back later deliveries
    (Intuit: "you may not receive subsequent events until you correctly acknowledge the first").
@@ -98,7 +100,8 @@ class WebhookDispatcher:
         self._window = batch_window
         self._retry_delays = tuple(retry_delays)
         self._cond = threading.Condition()
-        self._events: list[tuple[float, int, ChangeEventLike]] = []  # heap by due time, then arrival
+        # heap by due time, then arrival; each event with the apps connected to its realm when it happened
+        self._events: list[tuple[float, int, ChangeEventLike, frozenset[str]]] = []
         self._seq = itertools.count()
         self._outboxes: dict[str, _Outbox] = {}
         self._configs: dict[str, _RealmConfig] = {}
@@ -110,9 +113,10 @@ class WebhookDispatcher:
     # --- the public face -------------------------------------------------------------------------------
     def notify(self, event: ChangeEventLike) -> None:
         """Queue a change; returns at once (the backend calls this under its own lock)."""
+        audience = frozenset(self._registry.connected_apps(event.realm_id))
         with self._cond:
             delay = self._configs.get(event.realm_id, _RealmConfig()).delay_seconds
-            heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), event))
+            heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), event, audience))
             self._cond.notify_all()
 
     def configure(self, realm_id: str, duplicate: bool = False, delay_seconds: float = 0.0) -> None:
@@ -200,18 +204,19 @@ class WebhookDispatcher:
         if not self._events or self._events[0][0] + self._window > now:
             return
         cutoff = self._events[0][0] + self._window
-        batch: list[ChangeEventLike] = []
+        batch: list[tuple[ChangeEventLike, frozenset[str]]] = []
         while self._events and self._events[0][0] <= cutoff:
-            batch.append(heapq.heappop(self._events)[2])
+            _, _, event, audience = heapq.heappop(self._events)
+            batch.append((event, audience))
         for app in self._registry.apps():
             self._enqueue(app, batch)
         self._cond.notify_all()
 
-    def _enqueue(self, app: App, batch: Sequence[ChangeEventLike]) -> None:
+    def _enqueue(self, app: App, batch: Sequence[tuple[ChangeEventLike, frozenset[str]]]) -> None:
         if app.webhook_url is None:
             return
         connected = self._registry.realms_of(app.client_id)
-        events = [event for event in batch if event.realm_id in connected]
+        events = [event for event, audience in batch if event.realm_id in connected and app.client_id in audience]
         if not events:
             return
         payload = cloudevents_body(events) if app.webhook_format == "cloudevents" else legacy_body(events)

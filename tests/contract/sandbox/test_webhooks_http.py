@@ -363,3 +363,17 @@ def test_the_server_answers_while_a_flush_waits(control: httpx.Client, receiver:
     assert answered - started < 0.5
     assert answered < flushed[0]
     assert len(receiver.received()) == 1
+
+
+def test_changes_from_before_an_app_connected_are_not_sent_to_it(receiver: Receiver) -> None:
+    config = SandboxConfig(limits=Limits.off(), webhook_batch_window=0.3)
+    with SandboxServer(config) as server, httpx.Client(base_url=server.url, timeout=10) as control:
+        app = control.post("/_sandbox/apps", json={"redirect_uris": [], "webhook_url": receiver.url}).json()
+        company = control.post("/_sandbox/companies", json={"name": "Fresh"}).json()  # sample data: ~30 objects
+        tokens = control.post("/_sandbox/tokens", json={"client_id": app["client_id"],
+                                                        "realm_id": company["realm_id"]}).json()  # fmt: skip
+        qbo = Qbo(control, app, company, tokens)
+        invoice = create_invoice(qbo, invoice_body(qbo))  # within the batch window of the company's setup
+        assert _flush(control) == 1
+        events = _cloudevents(receiver, app["verifier_token"])
+        assert [(e["type"], e["intuitentityid"]) for e in events] == [("qbo.invoice.created.v1", invoice["Id"])]
