@@ -69,7 +69,10 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
     vault = SqlTokenVault(sessions, settings.fernet_keys())
     app = OAuthApp(settings.qbo_client_id, settings.qbo_client_secret, settings.qbo_redirect_uri)
     oauth = OAuthSetup(app, settings.qbo_discovery_url(), client)
-    config = QboConfig(settings.qbo_api_base(), minor_version=settings.qbo_minor_version)
+    config = QboConfig(
+        settings.qbo_api_base(), minor_version=settings.qbo_minor_version, max_attempts=settings.qbo_max_attempts,
+        backoff=settings.qbo_backoff_seconds,
+    )  # fmt: skip
 
     def clients(connection: Connection, recorder: Recorder | None) -> QboClient:
         tokens = VaultTokenSource(connection.company_id, vault, oauth, unit_of_work, utc_now)

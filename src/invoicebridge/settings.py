@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     qbo_redirect_uri: str = "http://127.0.0.1:8000/oauth/qbo/callback"
     qbo_webhook_verifier_token: str = ""
     qbo_minor_version: int = 75
+    qbo_max_attempts: int = 5  # per QBO call, on 429/5xx/no answer (only where a retry is safe)
+    qbo_backoff_seconds: float = 0.5  # first retry delay; doubles up to 30 s (QBO's Retry-After wins)
     # Fernet keys for tokens at rest, comma-separated, newest first (MultiFernet: old keys still decrypt).
     # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
     token_keys: str = ""

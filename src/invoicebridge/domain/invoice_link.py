@@ -144,17 +144,21 @@ def new_link(sales_order_id: int) -> InvoiceLink:
 REQUEST_ID_MAX = 50
 
 
-def request_id_for(company_id: int, sales_order_id: int, generation: int) -> str:
+def request_id_for(company_id: int, sales_order_id: int, generation: int, attempt: int = 1) -> str:
     """QBO `requestid` for creating this SO's invoice: fixed per (SO, generation), so retries replay.
+
+    `attempt` > 1 after a definitive refusal (QBO said no and created nothing): QBO would replay the refusal
+    to the same request id, so the corrected retry needs a new one.
 
     Readable ("ib-3-so-42-g1") while it fits in REQUEST_ID_MAX characters, else a digest of the same three
     numbers — deterministic either way. Raises ValueError unless all three are positive integers.
     """
-    parts = (company_id, sales_order_id, generation)
+    parts = (company_id, sales_order_id, generation, attempt)
     if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in parts):
         raise ValueError(f"request ids are made from positive integers, not {parts!r}")
-    readable = f"ib-{company_id}-so-{sales_order_id}-g{generation}"
+    readable = f"ib-{company_id}-so-{sales_order_id}-g{generation}" + (f"-a{attempt}" if attempt > 1 else "")
     if len(readable) <= REQUEST_ID_MAX:
         return readable
-    digest = hashlib.sha256(f"{company_id}/{sales_order_id}/{generation}".encode()).hexdigest()
+    key = f"{company_id}/{sales_order_id}/{generation}" + (f"/{attempt}" if attempt > 1 else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"ib-h-{digest[: REQUEST_ID_MAX - 5]}"

@@ -74,6 +74,7 @@ class _Call:
     body: str | None = None
     content_type: str | None = None
     replay_safe: bool = True
+    retry_unknown: bool = True  # resend after no answer (else the caller looks the object up itself)
 
 
 class QboClient:
@@ -154,12 +155,17 @@ class QboClient:
 
     # --- writes --------------------------------------------------------------------------------------------
 
-    def create(self, entity: str, body: Mapping[str, Any], request_id: str) -> dict[str, Any]:
+    def create(
+        self, entity: str, body: Mapping[str, Any], request_id: str, retry_unknown: bool = True
+    ) -> dict[str, Any]:
         """Create an object. ``request_id`` is required: a retry (or a replay after an unknown outcome) with
-        the same id returns the original answer instead of creating a second object."""
+        the same id returns the original answer instead of creating a second object.
+
+        ``retry_unknown=False`` raises OutcomeUnknown at once instead of resending: for callers that look the
+        object up first, because QBO has been seen to create duplicates despite a repeated request id."""
         if not request_id:
             raise ValueError("create needs a request_id (QBO's idempotency key)")
-        return self._write(entity, body, {}, request_id)
+        return self._write(entity, body, {}, request_id, retry_unknown)
 
     def update(self, entity: str, body: Mapping[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Full update (``body`` carries ``Id`` and ``SyncToken``); StaleObject when the SyncToken is old."""
@@ -201,11 +207,18 @@ class QboClient:
         return list(self._call(call).get("BatchItemResponse") or [])
 
     def _write(
-        self, entity: str, body: Mapping[str, Any], params: dict[str, str], request_id: str | None
+        self,
+        entity: str,
+        body: Mapping[str, Any],
+        params: dict[str, str],
+        request_id: str | None,
+        retry_unknown: bool = True,
     ) -> dict[str, Any]:
         if request_id:
             params = {**params, "requestid": request_id}
-        call = _Call("POST", entity.lower(), params, jsonio.dumps(body), "application/json", bool(request_id))
+        call = _Call(
+            "POST", entity.lower(), params, jsonio.dumps(body), "application/json", bool(request_id), retry_unknown
+        )
         return _unwrap(self._call(call), entity)
 
     # --- sending -------------------------------------------------------------------------------------------
@@ -224,6 +237,8 @@ class QboClient:
                 continue
             except QboError as error:
                 if attempt >= self.config.max_attempts or not should_retry(error, call.replay_safe):
+                    raise
+                if isinstance(error, OutcomeUnknown) and not call.retry_unknown:
                     raise
                 delay = backoff_delay(error, attempt, self.config.backoff, self.config.max_backoff, self._jitter)
             self._sleep(delay)

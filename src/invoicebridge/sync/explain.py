@@ -9,6 +9,13 @@ from invoicebridge.domain import InvoiceBridgeError, NotConnected, SalesOrder, V
 from invoicebridge.domain.connection import RECONNECT_MESSAGE
 from invoicebridge.qbo import errors as qbo
 
+# Failures after which QBO may or may not have created the invoice: a retry must reuse the request id.
+UNCERTAIN_CODES = frozenset({"unavailable", "10000", "003001", "3001"})
+
+
+def outcome_uncertain(code: str | None) -> bool:
+    return code in UNCERTAIN_CODES
+
 
 @dataclass(frozen=True)
 class Explained:

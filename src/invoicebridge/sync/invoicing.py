@@ -34,7 +34,7 @@ from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection, QboPr
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync import context
-from invoicebridge.sync.explain import CurrencyMismatch, explain
+from invoicebridge.sync.explain import CurrencyMismatch, explain, outcome_uncertain
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.mapping import Refs, invoice_payload, marker
 from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, quote, tax_codes
@@ -126,8 +126,7 @@ class Invoicing:
                 resumed = link.state is InvoiceState.CREATING
                 if resumed and link.history and now - link.history[-1].at < self._stale_after:
                     return None  # someone is creating it right now
-                request_id = request_id_for(company_id, sales_order_id, link.generation)
-                claimed = link.resume(now) if resumed else link.start(request_id, now)
+                claimed = link.resume(now) if resumed else link.start(_next_request_id(company_id, link), now)
                 saved = uow.invoice_links.save(company_id, claimed)
                 uow.commit()
                 return saved, resumed
@@ -184,12 +183,13 @@ class Invoicing:
             if found is not None:
                 return found
         try:
-            return client.create("Invoice", payload, request_id=link.request_id)
+            return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
         except qbo.OutcomeUnknown:
             found = _find_by_marker(client, order, link.request_id, payload)
-            if found is None:
-                raise
-            return found
+            if found is not None:
+                return found
+            # Not there: the request never reached QBO. Once more with the same request id (a replay if it did).
+            return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
 
     def _remember(self, company_id: int, matcher: Matcher) -> None:
         with self._uow() as uow:
@@ -218,6 +218,14 @@ class Invoicing:
     def _order(self, company_id: int, sales_order_id: int) -> SalesOrder:
         with self._uow() as uow:
             return uow.sales_orders.get(company_id, sales_order_id)
+
+
+def _next_request_id(company_id: int, link: InvoiceLink) -> str:
+    """The same id after an uncertain failure (so QBO replays), a new one after a definitive refusal."""
+    if link.request_id and (link.state is not InvoiceState.FAILED or outcome_uncertain(link.error_code)):
+        return link.request_id
+    attempts = sum(1 for event in link.history if event.state is InvoiceState.CREATING and "creating" in event.note)
+    return request_id_for(company_id, link.sales_order_id, link.generation, attempts + 1 if link.request_id else 1)
 
 
 def _succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> InvoiceLink:

@@ -1,0 +1,183 @@
+"""invoicebridge against a real qbo_sandbox over HTTP, on a real SQLite file.
+
+`make_world(country=..., multicurrency=..., custom_txn_numbers=..., inventory=...)` builds one connected
+company: a fresh sandbox company (realm) with Intuit-like sample data, our company with tax rates, the
+connection made with sandbox-issued tokens and the settings saved through the same use case a user goes
+through. Assertions read the sandbox's state directly (`world.qbo_rows(...)`), as moto's tests read its
+backends: what exists in QBO is the truth being tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from invoicebridge.bootstrap import Container, build
+from invoicebridge.domain import Customer, ProductVariant, RowInput, SalesOrder, TaxRate
+from invoicebridge.domain.connection import AccountingMode, ConnectionSettings, TokenPair
+from invoicebridge.settings import Settings
+from qbo_sandbox.sandbox import SandboxConfig
+from qbo_sandbox.server import SandboxServer
+from qbo_sandbox.throttle import Limits
+
+TIMEZONE = {"US": "America/Los_Angeles", "GB": "Europe/London", "CA": "America/Toronto", "AU": "Australia/Sydney"}
+CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
+# Our tax rates → the sample company's tax code names (US: the one sales tax code; NON for 0 %).
+TAX = {
+    "US": [("Sales tax", "8.625", "California"), ("No tax", "0", "NON")],
+    "GB": [("VAT 20%", "20", "20.0% S"), ("VAT 0%", "0", "0.0% Z")],
+    "CA": [("HST", "13", "HST ON"), ("Zero", "0", "Zero-rated")],
+    "AU": [("GST", "10", "GST"), ("GST free", "0", "GST free")],
+}
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxServer]:
+    config = SandboxConfig(limits=Limits.off(), webhook_batch_window=0.05, webhook_retry_delays=(0.05, 0.1))
+    with SandboxServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def control(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.url, timeout=10) as client:
+        yield client
+
+
+@dataclass
+class World:
+    sandbox: SandboxServer
+    control: httpx.Client
+    app: Container
+    company_id: int
+    realm_id: str
+    country: str
+    rates: list[TaxRate]
+    customers: list[Customer] = field(default_factory=list)
+    products: list[ProductVariant] = field(default_factory=list)
+    counter: int = 0
+
+    # -- QBO side ----------------------------------------------------------------------------------------
+    def qbo_rows(self, text: str) -> list[dict[str, Any]]:
+        body = self.sandbox.sandbox.backend.query(self.realm_id, text)["QueryResponse"]
+        return next((v for k, v in body.items() if isinstance(v, list)), [])
+
+    def qbo_read(self, entity: str, entity_id: str) -> dict[str, Any]:
+        return self.sandbox.sandbox.backend.read(self.realm_id, entity, entity_id)
+
+    def qbo_create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.sandbox.sandbox.backend.create(self.realm_id, entity, body)
+
+    def qbo_count(self, entity: str) -> int:
+        body = self.sandbox.sandbox.backend.query(self.realm_id, f"SELECT COUNT(*) FROM {entity}")
+        return int(body["QueryResponse"]["totalCount"])
+
+    def inject(self, kind: str, **options: Any) -> None:
+        answer = self.control.post(f"/_sandbox/companies/{self.realm_id}/faults", json={"kind": kind, **options})
+        assert answer.status_code == 201, answer.text
+
+    def qbo_requests(self) -> list[dict[str, Any]]:
+        return list(self.control.get(f"/_sandbox/companies/{self.realm_id}/requests").json()["requests"])
+
+    # -- our side ----------------------------------------------------------------------------------------
+    def customer(self, name: str, email: str | None = None, currency: str | None = None, **kw: Any) -> Customer:
+        made = self.app.orderbook.create_customer(self.company_id, name, email, currency=currency, **kw)
+        self.customers.append(made)
+        return made
+
+    def product(self, sku: str, name: str, price: str = "10.00", cost: str = "4.00") -> ProductVariant:
+        made = self.app.orderbook.create_product(self.company_id, sku, name, price, cost)
+        self.products.append(made)
+        return made
+
+    def order(
+        self,
+        customer: Customer | None = None,
+        rows: list[tuple[ProductVariant, str, str, TaxRate | None]] | None = None,
+        number: str | None = None,
+        **kw: Any,
+    ) -> SalesOrder:
+        self.counter += 1
+        customer = customer or self.customers[0] if self.customers else self.customer("Walk-in Customer")
+        if rows is None:
+            rows = [
+                (self.products[0] if self.products else self.product("SKU-1", "Thing one"), "2", "15.00", self.rates[0])
+            ]
+        inputs = [RowInput(p.id, q, price, rate.id if rate else None) for p, q, price, rate in rows]
+        return self.app.orderbook.create_sales_order(
+            self.company_id, number or f"SO-{self.counter:04d}", customer.id, inputs, **kw
+        )
+
+    def invoice(self, order: SalesOrder) -> Any:
+        assert order.id is not None
+        return self.app.invoicing.create_invoice(self.company_id, order.id)
+
+
+WorldFactory = Callable[..., World]
+
+
+@pytest.fixture
+def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) -> Iterator[WorldFactory]:
+    containers: list[Container] = []
+
+    def make(
+        country: str = "US", multicurrency: bool = False, custom_txn_numbers: bool = False, inventory: bool = False,
+        sample_data: bool = True, **settings_overrides: Any,
+    ) -> World:  # fmt: skip
+        app = control.post(
+            "/_sandbox/apps", json={"redirect_uris": ["http://127.0.0.1:8000/oauth/qbo/callback"]}
+        ).json()
+        made = control.post("/_sandbox/companies", json={
+            "name": f"Books {country}", "country": country, "multicurrency": multicurrency,
+            "custom_txn_numbers": custom_txn_numbers, "sample_data": sample_data,
+        })  # fmt: skip
+        assert made.status_code == 201, made.text
+        realm = made.json()["realm_id"]
+        settings = Settings(
+            data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox.url,
+            qbo_client_id=app["client_id"], qbo_client_secret=app["client_secret"],
+            token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01, **settings_overrides,
+        )  # fmt: skip
+        container = build(settings, migrate=True)
+        containers.append(container)
+        company = container.orderbook.create_company(f"Our {country} Co", CURRENCY[country], TIMEZONE[country])
+        assert company.id is not None
+        rates = [container.orderbook.create_tax_rate(company.id, name, pct) for name, pct, _ in TAX[country]]
+        tokens = control.post("/_sandbox/tokens", json={"client_id": app["client_id"], "realm_id": realm}).json()
+        now = datetime.now(UTC)
+        pair = TokenPair(tokens["access_token"], tokens["refresh_token"], now + timedelta(seconds=tokens["expires_in"]),
+                         now + timedelta(seconds=tokens["x_refresh_token_expires_in"]))  # fmt: skip
+        container.connecting.connect_with_tokens(company.id, realm, pair)
+        world = World(sandbox, control, container, company.id, realm, country, rates)
+        world.app.connecting.save_settings(company.id, default_settings(world, inventory))
+        return world
+
+    yield make
+    for container in containers:
+        container.close()
+
+
+def default_settings(world: World, inventory: bool) -> ConnectionSettings:
+    accounts = {a["Name"]: a["Id"] for a in world.qbo_rows("SELECT * FROM Account MAXRESULTS 1000")}
+    codes = {c["Name"]: c["Id"] for c in world.qbo_rows("SELECT * FROM TaxCode MAXRESULTS 1000")}
+    codes.update({"TAX": "TAX", "NON": "NON"})
+    mapping = {rate.id: codes[code] for rate, (_, _, code) in zip(world.rates, TAX[world.country], strict=True)}
+    return ConnectionSettings(
+        revenue_account_id=accounts["Sales of Product Income"],
+        tax_mapping={k: v for k, v in mapping.items() if k is not None},
+        mode=AccountingMode.INVENTORY if inventory else AccountingMode.PLAIN,
+        cogs_account_id=accounts["Cost of Goods Sold"] if inventory else None,
+        inventory_asset_account_id=accounts["Inventory Asset"] if inventory else None,
+    )
+
+
+def money(value: object) -> Decimal:
+    return Decimal(str(value))
