@@ -281,3 +281,23 @@ def test_a_revoked_app_gets_no_more_webhooks(control: httpx.Client) -> None:
         create_invoice(writer, body)
         control.post("/_sandbox/webhooks/flush").raise_for_status()
         assert len(receiver.received()) == 1
+
+
+def test_the_consent_form_round_trips_like_a_browser(control: httpx.Client) -> None:
+    """Submit the form the page serves (its action and hidden fields, the chosen company) as a browser does."""
+    app, (_, beta) = _setup(control, "Alpha", "Beta")
+    state = "a\"b'<c>&d é"
+    page = control.get("/oauth2/authorize", params=_authorize_params(app, state))
+    assert page.status_code == 200
+    form = re.search(r'<form method="post" action="([^"]*)"', page.text)
+    assert form is not None
+    action = html.unescape(form.group(1))
+    hidden = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', page.text)
+    fields = {html.unescape(name): html.unescape(value) for name, value in hidden}
+    assert fields["state"] == state
+    answer = control.post(action, data={**fields, "realmId": beta["realm_id"], "decision": "connect"})
+    assert answer.status_code == 302
+    query = {key: values[0] for key, values in parse_qs(urlsplit(answer.headers["location"]).query).items()}
+    assert query["state"] == state
+    assert query["realmId"] == beta["realm_id"]
+    assert _exchange(control, app, query["code"]).status_code == 200
