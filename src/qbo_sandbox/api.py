@@ -127,7 +127,12 @@ class _Handler:
                 faults.UNSUPPORTED_OPERATION, "Unsupported Operation",
                 f"Operation {operation} is not supported.", "operation",
             )  # fmt: skip
-        return Call(operation.lower(), lambda: _wrap(entity, write(realm_id, entity, body, request_id)))
+        # the whole answer is what a request id replays: a reused id answers with the first object under its
+        # own entity name, whatever the new request names
+        return Call(
+            operation.lower(),
+            lambda: backend.run_once(realm_id, request_id, lambda: _wrap(entity, write(realm_id, entity, body))),
+        )
 
     def _singleton(
         self, request: Request, realm_id: str, segments: list[str], body: bytes, request_id: str | None
@@ -145,7 +150,12 @@ class _Handler:
         parsed = _json(body)
         if not isinstance(parsed, dict):
             raise _bad_body("the request body must be a JSON object")
-        return Call("update", lambda: _wrap(entity, backend.update(realm_id, entity, parsed, request_id)))
+        return Call(
+            "update",
+            lambda: backend.run_once(
+                realm_id, request_id, lambda: _wrap(entity, backend.update(realm_id, entity, parsed))
+            ),
+        )
 
 
 @dataclass

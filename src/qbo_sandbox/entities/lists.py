@@ -47,6 +47,8 @@ def customer(view: RealmView, body: dict[str, Any], current: dict[str, Any] | No
         raise business(f"The e-mail address {email} is not valid.", "PrimaryEmailAddr")
     if entity.get("SalesTermRef"):
         reference(view, "Term", entity["SalesTermRef"], "SalesTermRef")
+    if current is not None and not entity.get("CurrencyRef"):
+        entity["CurrencyRef"] = current.get("CurrencyRef")  # a full update that leaves it out keeps it
     currency = currency_ref(view, entity)
     if current is not None and current.get("CurrencyRef", {}).get("value") != currency["value"]:
         raise business("The currency of a customer cannot be changed once it is set.", "CurrencyRef")
@@ -102,6 +104,8 @@ def account(view: RealmView, body: dict[str, Any], current: dict[str, Any] | Non
             faults.INVALID_ENUMERATION, "Invalid Enumeration", f"Invalid AccountType: {kind}", "AccountType"
         )
     entity["Classification"] = ACCOUNT_CLASSIFICATION[kind]
+    if current is not None and not entity.get("CurrencyRef"):
+        entity["CurrencyRef"] = current.get("CurrencyRef")  # a full update that leaves it out keeps it
     entity["CurrencyRef"] = currency_ref(view, entity)
     entity.setdefault("Active", True)
     entity.setdefault("CurrentBalance", 0)

@@ -275,3 +275,21 @@ def test_request_ids_are_per_realm(control: httpx.Client) -> None:
     assert [c["DisplayName"] for c in two.rows("select * from Customer")] == ["Realm Two"]
     assert [c["DisplayName"] for c in one.rows("select * from Customer")] == ["Realm One"]
     assert ok(one.post("customer", json={"DisplayName": "Other"}, requestid="shared-id"), "Customer") == first
+
+
+def test_a_reused_request_id_answers_with_the_first_object_under_its_own_name(qbo: Qbo) -> None:
+    first = ok(qbo.post("customer", json={"DisplayName": "First Use"}, requestid="reused"), "Customer")
+    before = count(qbo, "Invoice")
+    other = invoice_body(first["Id"], sales_line(service_item(qbo, "Reuse Item")["Id"]))
+    response = qbo.post("invoice", json=other, requestid="reused")
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"Customer", "time"} and response.json()["Customer"] == first
+    assert count(qbo, "Invoice") == before
+
+
+def test_request_id_on_preferences_update(qbo: Qbo) -> None:
+    prefs = ok(qbo.get("preferences"), "Preferences")
+    body = {"Id": "1", "SyncToken": prefs["SyncToken"], "sparse": True, "TaxPrefs": {"UsingSalesTax": False}}
+    first = ok(qbo.post("preferences", json=body, requestid="req-prefs"), "Preferences")
+    assert ok(qbo.post("preferences", json=body, requestid="req-prefs"), "Preferences") == first
+    assert ok(qbo.get("preferences"), "Preferences")["SyncToken"] == first["SyncToken"]

@@ -296,6 +296,14 @@ def test_customer_currency_is_fixed_once_set(control: httpx.Client) -> None:
     fault(co.post("customer", json={"DisplayName": "Yen Co", "CurrencyRef": {"value": "JPY"}}), 400, "6000")
 
 
+def test_full_update_without_currency_keeps_the_customers_currency(control: httpx.Client) -> None:
+    co = connect(control, country="GB", multicurrency=True, sample_data=False)
+    euro = customer(co, "Euro Full", CurrencyRef={"value": "EUR"})
+    body = {"Id": euro["Id"], "SyncToken": "0", "DisplayName": "Euro Full", "Notes": "full update"}
+    updated = ok(co.post("customer", json=body), "Customer")
+    assert updated["CurrencyRef"]["value"] == "EUR" and updated["Notes"] == "full update"
+
+
 def test_invoice_currency_must_match_its_customer(control: httpx.Client) -> None:
     co = connect(control, country="GB", multicurrency=True, sample_data=False)
     euro, item = customer(co, "Euro Buyer", CurrencyRef={"value": "EUR"}), service_item(co, "FX Item")
