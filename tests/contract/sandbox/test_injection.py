@@ -223,3 +223,20 @@ def test_bad_rule_options_are_400(control: httpx.Client, qbo: Qbo, rule: dict[st
     assert answer.status_code == 400
     assert answer.json() == {"error": message}
     assert control.get(f"/_sandbox/companies/{qbo.realm_id}/faults").json() == {"faults": []}
+
+
+@pytest.mark.parametrize(("kind", "status"), [("fail_before_commit", 503), ("throttle", 429)])
+def test_a_retry_after_a_fault_before_commit_does_the_work(
+    control: httpx.Client, qbo: Qbo, kind: str, status: int
+) -> None:
+    body = invoice_body(qbo)
+    _rule(control, qbo, kind=kind, match="invoice")
+    assert qbo.post("invoice", json=body, requestid="retry-me").status_code == status
+    assert count(qbo, "Invoice") == 0
+    retried = qbo.post("invoice", json=body, requestid="retry-me")
+    assert retried.status_code == 200, retried.text
+    assert count(qbo, "Invoice") == 1
+    assert (
+        qbo.post("invoice", json=body, requestid="retry-me").json()["Invoice"]["Id"] == retried.json()["Invoice"]["Id"]
+    )
+    assert count(qbo, "Invoice") == 1
