@@ -97,7 +97,7 @@ class _Handler:
             text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
             return Call("query", lambda: backend.query(realm_id, text or ""))
         if head == "cdc" and request.method == "GET":
-            names, since = _cdc_params(request, backend.clock())
+            names, since = _cdc_params(request)
             return Call("cdc", lambda: backend.cdc(realm_id, names, since))
         if head == "batch" and request.method == "POST":
             parsed = _json(body)
@@ -220,7 +220,7 @@ def _match_text(request: Request, rest: str, body: bytes) -> str:
     return rest
 
 
-def _cdc_params(request: Request, now: datetime) -> tuple[list[str], datetime]:
+def _cdc_params(request: Request) -> tuple[list[str], datetime]:
     names = [name.strip() for name in request.query_params.get("entities", "").split(",") if name.strip()]
     raw = request.query_params.get("changedSince", "")
     if not names or not raw:
@@ -235,6 +235,5 @@ def _cdc_params(request: Request, now: datetime) -> tuple[list[str], datetime]:
         raise faults.validation(
             faults.QUERY_PARSE_ERROR, "Error parsing query", f"changedSince is not a date-time: {raw}", "changedSince"
         ) from error
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=now.tzinfo)  # QBO reads a time without offset in the company's zone (unconfirmed)
+    # a time without offset is read in the company's zone (unconfirmed) — by the backend, which knows the zone
     return [entities.canonical_name(name) for name in names], since

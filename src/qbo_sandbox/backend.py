@@ -259,7 +259,10 @@ class Backend:
         return query.execute(parsed, self.list_entities(realm_id, parsed.entity))
 
     def cdc(self, realm_id: str, names: list[str], changed_since: datetime) -> dict[str, Any]:
-        """Objects changed since `changed_since` (deleted ones as tombstones), per entity; 30 days at most."""
+        """Objects changed since `changed_since` (deleted ones as tombstones), per entity; 30 days at most. A time
+        without offset is read in the company's zone, as QBO writes its times (unconfirmed)."""
+        if changed_since.tzinfo is None:
+            changed_since = changed_since.replace(tzinfo=self.realm(realm_id).zone())
         if changed_since < self.clock() - CDC_LOOKBACK:
             raise faults.validation(
                 "4001", "Invalid query", "changedSince is more than 30 days ago (CDC looks back 30 days) (unconfirmed)",

@@ -293,3 +293,16 @@ def test_request_id_on_preferences_update(qbo: Qbo) -> None:
     first = ok(qbo.post("preferences", json=body, requestid="req-prefs"), "Preferences")
     assert ok(qbo.post("preferences", json=body, requestid="req-prefs"), "Preferences") == first
     assert ok(qbo.get("preferences"), "Preferences")["SyncToken"] == first["SyncToken"]
+
+
+def test_cdc_time_without_offset_is_in_the_company_zone(control: httpx.Client) -> None:
+    qbo = connect(control, sample_data=False)  # a US company: America/Los_Angeles
+    made = customer(qbo, "Zone Co")
+    changed = datetime.fromisoformat(made["MetaData"]["LastUpdatedTime"])
+    assert changed.utcoffset() in (timedelta(hours=-8), timedelta(hours=-7))
+    wall = changed.replace(tzinfo=None, microsecond=0)
+    assert [c["Id"] for c in cdc(qbo, "Customer", (wall - timedelta(seconds=1)).isoformat())["Customer"]] == [
+        made["Id"]
+    ]
+    # read as UTC this would be hours before the change and find it; read in the company's zone it is after
+    assert cdc(qbo, "Customer", (wall + timedelta(seconds=1)).isoformat()) == {}
