@@ -39,9 +39,10 @@ def test_a_number_already_used_in_qbo_is_a_clear_error_and_the_so_stays_retryabl
     order = world.order(customer, number="SO-DUP-1")
     qbo_customer = world.qbo_rows("SELECT * FROM Customer")[0]
     item = world.qbo_rows("SELECT * FROM Item")[0]
-    taken = world.qbo_create("Invoice", {"DocNumber": "SO-DUP-1", "CustomerRef": {"value": qbo_customer["Id"]},
-                                         "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 1,
-                                                   "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}}}]})  # fmt: skip
+    line = {"DetailType": "SalesItemLineDetail", "Amount": 1, "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}}}
+    taken = world.qbo_create(
+        "Invoice", {"DocNumber": "SO-DUP-1", "CustomerRef": {"value": qbo_customer["Id"]}, "Line": [line]}
+    )
     before = world.qbo_count("Invoice")
 
     failed = world.invoice(order)
