@@ -10,7 +10,7 @@ from types import FrameType
 import uvicorn
 
 from qbo_sandbox.sandbox import SandboxConfig
-from qbo_sandbox.server import build, uvicorn_config
+from qbo_sandbox.server import build, save_state, uvicorn_config
 from qbo_sandbox.throttle import Limits
 
 
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         if store is not None:
-            store.save_registry(sandbox.registry.snapshot())
+            save_state(sandbox, store)
             store.close()
 
 

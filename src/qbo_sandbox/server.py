@@ -41,6 +41,15 @@ def build(config: SandboxConfig | None = None, db: str | Path | None = None) -> 
     return sandbox, store
 
 
+def save_state(sandbox: Sandbox, store: SqliteStore) -> None:
+    """Write everything to ``store`` on the way out: the OAuth registry and every company. Companies are saved
+    as they change too; saving them again here also keeps what a change without change events recorded (a
+    batch's request id)."""
+    store.save_registry(sandbox.registry.snapshot())
+    for company in sandbox.backend.companies():
+        store.save(sandbox.backend.realm(company.realm_id))
+
+
 def uvicorn_config(sandbox: Sandbox, store: SqliteStore | None, host: str, port: int, log_level: str) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     app = create_app(sandbox, store)
@@ -77,7 +86,7 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._store is not None:
-            self._store.save_registry(self.sandbox.registry.snapshot())
+            save_state(self.sandbox, self._store)
             self._store.close()
 
     def __enter__(self) -> SandboxServer:

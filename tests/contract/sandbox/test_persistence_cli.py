@@ -134,3 +134,29 @@ def test_serve_help() -> None:
     bad = subprocess.run([str(script), "serve", "--limits", "some"], capture_output=True, timeout=30, check=False)
     assert bad.returncode == 2
     assert "invalid choice" in bad.stderr.decode()
+
+
+def test_request_ids_are_remembered_across_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with SandboxServer(CONFIG, db=db) as server, httpx.Client(base_url=server.url, timeout=10) as control:
+        qbo = connect(control)
+        body = invoice_body(qbo)
+        batch = {"BatchItemRequest": [{"bId": "b1", "operation": "create", "Invoice": invoice_body(qbo, 60)}]}
+        single = create_invoice_with_id(qbo, body, "once-1")
+        batched = qbo.post("batch", json=batch, requestid="once-2")
+        assert batched.status_code == 200, batched.text
+        app, company, tokens = qbo.app, qbo.company, qbo.tokens
+    with SandboxServer(CONFIG, db=db) as server, httpx.Client(base_url=server.url, timeout=10) as control:
+        again = Qbo(control, app, company, tokens)
+        assert create_invoice_with_id(again, body, "once-1") == single
+        replayed = again.post("batch", json=batch, requestid="once-2")
+        assert replayed.status_code == 200
+        assert replayed.json()["BatchItemResponse"] == batched.json()["BatchItemResponse"]
+        assert len(again.rows("select * from Invoice")) == 2
+
+
+def create_invoice_with_id(qbo: Qbo, body: dict[str, object], request_id: str) -> dict[str, object]:
+    made = qbo.post("invoice", json=body, requestid=request_id)
+    assert made.status_code == 200, made.text
+    invoice: dict[str, object] = made.json()["Invoice"]
+    return invoice
