@@ -29,7 +29,8 @@ class Sandbox:
         self.backend = backend or Backend(Clock())
         self.clock = self.backend.clock
         self.registry = OAuthRegistry(now=self.clock)
-        self.throttle = Throttle(self.config.limits)
+        # the one-minute windows run on the sandbox clock: POST /_sandbox/clock/advance moves them on too
+        self.throttle = Throttle(self.config.limits, now=lambda: self.clock().timestamp())
         self.injector = Injector()
         self.webhooks = WebhookDispatcher(
             self.registry, batch_window=self.config.webhook_batch_window,

@@ -53,7 +53,8 @@ class _Window:
 
 
 class Throttle:
-    """Counts requests per ``(realm_id, client_id)``; thread-safe; ``now`` is a monotonic clock in seconds."""
+    """Counts requests per ``(realm_id, client_id)``; thread-safe; ``now`` gives seconds (a monotonic clock, or the
+    sandbox's clock so that advancing it lets a test skip a window's wait)."""
 
     def __init__(self, limits: Limits | None = None, now: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits or Limits.real()

@@ -129,3 +129,17 @@ def test_intuits_limits_by_default_and_after_reset() -> None:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             assert http.post("/_sandbox/reset").status_code == 200
         assert _limits(server).json() == REAL
+
+
+def test_the_window_runs_on_the_sandbox_clock(control: httpx.Client, limited: Qbo) -> None:
+    for _ in range(5):
+        assert _info(limited).status_code == 200
+    refused = _info(limited)
+    assert_throttled(refused)
+    wait = int(refused.headers["retry-after"])
+    control.post("/_sandbox/clock/advance", json={"seconds": wait - 5}).raise_for_status()
+    assert_throttled(_info(limited))
+    control.post("/_sandbox/clock/advance", json={"seconds": 5}).raise_for_status()
+    for _ in range(5):
+        assert _info(limited).status_code == 200  # the window emptied: five more
+    assert_throttled(_info(limited))
