@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from qbo_sandbox import faults
 
@@ -128,6 +129,12 @@ def _bad_number(value: object, element: str) -> faults.ValidationFault:
     return faults.validation(
         "2090", "Invalid Number", f"Invalid Number : {element} must be a number, not {value!r} (unconfirmed)", element
     )
+
+
+def company_today(view: RealmView) -> date:
+    """Today in the company's time zone: the date QBO gives a transaction sent without TxnDate."""
+    zone = view.company_info().get("DefaultTimeZone") or "America/Los_Angeles"
+    return view.now().astimezone(ZoneInfo(zone)).date()
 
 
 def cents(value: Decimal) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbo_sandbox.entities.common import CURRENCY_NAMES, Outcome, RealmView, amount, business, required
+from qbo_sandbox.entities.common import CURRENCY_NAMES, Outcome, RealmView, amount, business, company_today, required
 
 ISO_CODES = frozenset(
     "AED AUD BRL CAD CHF CNY CZK DKK EUR GBP HKD HUF ILS INR JPY KRW MXN MYR NOK NZD PHP PLN SEK SGD THB TRY "
@@ -53,5 +53,5 @@ def exchange_rate(view: RealmView, body: dict[str, Any], current: dict[str, Any]
     entity.setdefault(
         "TargetCurrencyCode", view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value")
     )
-    entity.setdefault("AsOfDate", view.now().date().isoformat())
+    entity.setdefault("AsOfDate", company_today(view).isoformat())
     return Outcome(entity)

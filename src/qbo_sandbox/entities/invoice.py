@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from qbo_sandbox import faults
 from qbo_sandbox.entities.common import (
@@ -22,6 +21,7 @@ from qbo_sandbox.entities.common import (
     amount,
     business,
     cents,
+    company_today,
     currency_ref,
     max_length,
     reference,
@@ -37,7 +37,7 @@ def invoice(view: RealmView, body: dict[str, Any], current: dict[str, Any] | Non
     entity["CustomerRef"] = {"value": customer["Id"], "name": customer.get("DisplayName")}
     _texts(entity)
     entity["DocNumber"] = _doc_number(view, entity, current)
-    entity["TxnDate"] = entity.get("TxnDate") or _today(view).isoformat()
+    entity["TxnDate"] = entity.get("TxnDate") or company_today(view).isoformat()
     _terms_and_due_date(view, entity, customer)
     _currency(view, entity, customer)
     for kind in ("BillAddr", "ShipAddr"):
@@ -108,11 +108,6 @@ def _doc_number(view: RealmView, entity: dict[str, Any], current: dict[str, Any]
                 "DocNumber",
             )
     return str(number)
-
-
-def _today(view: RealmView) -> date:
-    zone = view.company_info().get("DefaultTimeZone") or "America/Los_Angeles"
-    return view.now().astimezone(ZoneInfo(zone)).date()
 
 
 def _terms_and_due_date(view: RealmView, entity: dict[str, Any], customer: dict[str, Any]) -> None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from qbo_sandbox.entities.common import Outcome, RealmView, amount, business, currency_ref, reference, required
+from qbo_sandbox.entities.common import (
+    Outcome,
+    RealmView,
+    amount,
+    business,
+    company_today,
+    currency_ref,
+    reference,
+    required,
+)
 
 
 def journal_entry(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
@@ -33,7 +41,7 @@ def journal_entry(view: RealmView, body: dict[str, Any], current: dict[str, Any]
         # QBO refuses an unbalanced entry; its exact code and text are unconfirmed (we use 6000).
         raise business(f"Transaction is not balanced: debits {debits} and credits {credits} must be equal.", "Line")
     entity["Line"] = lines
-    entity["TxnDate"] = entity.get("TxnDate") or view.now().astimezone(UTC).date().isoformat()
+    entity["TxnDate"] = entity.get("TxnDate") or company_today(view).isoformat()
     entity["CurrencyRef"] = currency_ref(view, entity)
     entity.setdefault("Adjustment", False)
     entity["TotalAmt"] = debits

@@ -3,8 +3,10 @@ document numbers, currencies, totals and terms, sales tax (US) and VAT/GST (GB, 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -367,6 +369,27 @@ def test_due_date_from_terms(
     made = invoice(qbo, cust["Id"], sales_line(item["Id"]), TxnDate="2026-01-10", **sent)
     assert made["SalesTermRef"] == {"value": term_id(qbo, expected_terms), "name": expected_terms}
     assert made["DueDate"] == due
+
+
+def test_transactions_without_txn_date_are_dated_today_in_the_company_zone(control: httpx.Client) -> None:
+    probe = connect(control, sample_data=False)
+    now = datetime.fromisoformat(customer(probe, "Clock Probe")["MetaData"]["CreateTime"]).astimezone(UTC)
+    # 02:00 UTC: still the day before in California, so a UTC date would be a day late
+    target = (now + timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0)
+    control.post("/_sandbox/clock/advance", json={"seconds": (target - now).total_seconds()}).raise_for_status()
+    co = connect(control, sample_data=False)  # tokens issued after the clock moved
+    cust, item = customer(co, "Today Co"), service_item(co, "Today Item")
+    created = datetime.fromisoformat(cust["MetaData"]["CreateTime"])
+    today = created.astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    assert today != created.astimezone(UTC).date().isoformat()
+    assert invoice(co, cust["Id"], sales_line(item["Id"]))["TxnDate"] == today
+
+    def line(posting: str, account: str) -> dict[str, Any]:
+        detail = {"PostingType": posting, "AccountRef": {"value": account_id(co, account)}}
+        return {"DetailType": "JournalEntryLineDetail", "Amount": 1, "JournalEntryLineDetail": detail}
+
+    entry = create(co, "JournalEntry", {"Line": [line("Debit", "Checking"), line("Credit", "Services")]})
+    assert entry["TxnDate"] == today
 
 
 def test_explicit_due_date_wins_over_terms(qbo: Qbo) -> None:
