@@ -301,3 +301,50 @@ def test_the_consent_form_round_trips_like_a_browser(control: httpx.Client) -> N
     assert query["state"] == state
     assert query["realmId"] == beta["realm_id"]
     assert _exchange(control, app, query["code"]).status_code == 200
+
+
+def test_token_endpoint_errors(control: httpx.Client) -> None:
+    app, _ = _setup(control, "Alpha")
+    post = control.post
+    assert post("/oauth2/v1/tokens/bearer", data={"grant_type": "password"}, headers=_basic(app)).json() == {
+        "error": "unsupported_grant_type"
+    }
+    missing_code = post("/oauth2/v1/tokens/bearer", data={"grant_type": "authorization_code", "redirect_uri": REDIRECT},
+                        headers=_basic(app))  # fmt: skip
+    assert missing_code.status_code == 400
+    assert missing_code.json() == {"error": "invalid_request"}
+    missing_refresh = post("/oauth2/v1/tokens/bearer", data={"grant_type": "refresh_token"}, headers=_basic(app))
+    assert missing_refresh.status_code == 400
+    assert missing_refresh.json() == {"error": "invalid_request"}
+    no_type = control.get("/oauth2/authorize", params={**_authorize_params(app), "response_type": "token"})
+    assert no_type.status_code == 302
+    assert no_type.headers["location"] == f"{REDIRECT}?error=unsupported_response_type&state=st-123"
+    unknown_realm = post("/oauth2/authorize", data={**_authorize_params(app), "realmId": "123", "decision": "connect"})
+    assert unknown_realm.status_code == 400
+    assert "invalid_request" in unknown_realm.text
+
+
+def test_codes_and_refresh_tokens_expire_on_the_sandbox_clock(control: httpx.Client) -> None:
+    app, (alpha,) = _setup(control, "Alpha")
+    code = _consent(control, app, alpha["realm_id"])["code"]
+    control.post("/_sandbox/clock/advance", json={"seconds": 301}).raise_for_status()
+    late = _exchange(control, app, code)
+    assert late.status_code == 400
+    assert late.json() == {"error": "invalid_grant"}
+    qbo = _connected(control, app, alpha)
+    control.post("/_sandbox/clock/advance", json={"seconds": 100 * 86400 + 1}).raise_for_status()
+    expired = _refresh(control, app, qbo.tokens["refresh_token"])
+    assert expired.status_code == 400
+    assert expired.json() == {"error": "invalid_grant"}
+
+
+def test_the_hard_expiry_is_reported_on_request(control: httpx.Client) -> None:
+    app, (alpha,) = _setup(control, "Alpha")
+    qbo = _connected(control, app, alpha)
+    form = {"grant_type": "refresh_token", "refresh_token": qbo.tokens["refresh_token"]}
+    headers = {**_basic(app), "x-include-refresh-token-hard-expires-in": "true"}
+    answer = control.post("/oauth2/v1/tokens/bearer", data=form, headers=headers)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert 5 * 365 * 86400 - 60 <= body["x_refresh_token_hard_expires_in"] <= 5 * 365 * 86400
+    assert body["x_refresh_token_expires_in"] == 100 * 86400
