@@ -166,7 +166,8 @@ class Backend:
         now = self.clock()
         stored = self._stamp(state, entity, outcome.entity, state.next_id(entity), "0", now, created=now)
         events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Create", now)]
-        return stored, events + self._side_effects(state, outcome.side_effects, now)
+        events += self._side_effects(state, outcome.side_effects, now)
+        return self._present(state, entity, stored), events
 
     def _update(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
         current = self._current(state, entity, body)
@@ -174,7 +175,8 @@ class Backend:
         now = self.clock()
         stored = self._stamp(state, entity, outcome.entity, current["Id"], _next(current), now, created=None)
         events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Update", now)]
-        return stored, events + self._side_effects(state, outcome.side_effects, now)
+        events += self._side_effects(state, outcome.side_effects, now)
+        return self._present(state, entity, stored), events
 
     def _delete(self, state: RealmState, entity: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
         entities.require_operation(entity, "delete")
@@ -239,18 +241,25 @@ class Backend:
             events.append(ChangeEvent(state.realm_id, entity, current["Id"], "Update", now))
         return events
 
+    def _present(self, state: RealmState, entity: str, stored: dict[str, Any]) -> dict[str, Any]:
+        return entities.present(View(state, self.clock), entity, [copy.deepcopy(stored)])[0]
+
     # -- reads -----------------------------------------------------------------------------------------
     def read(self, realm_id: str, entity: str, entity_id: str) -> dict[str, Any]:
         entities.require_operation(entity, "read")
         with self._lock:
-            found = self.realm(realm_id).table(entity).get(entity_id)
+            state = self.realm(realm_id)
+            found = state.table(entity).get(entity_id)
             if found is None:
                 raise faults.not_found(entity, entity_id)
-            return copy.deepcopy(found)
+            return self._present(state, entity, found)
 
     def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
+        """Every stored object of an entity, as the API answers with it (derived fields included)."""
         with self._lock:
-            return copy.deepcopy(list(self.realm(realm_id).table(entity).values()))
+            state = self.realm(realm_id)
+            rows = copy.deepcopy(list(state.table(entity).values()))
+            return entities.present(View(state, self.clock), entity, rows)
 
     def query(self, realm_id: str, text: str) -> dict[str, Any]:
         """Run a QBO query (query.py has the grammar and its Faults)."""
@@ -274,7 +283,9 @@ class Backend:
         return {"CDCResponse": [{"QueryResponse": responses}], "time": faults.qbo_time(self.clock())}
 
     def _changes(self, state: RealmState, entity: str, since: datetime) -> dict[str, Any]:
-        changed = [o for o in state.table(entity).values() if _updated(o) >= since]
+        changed = entities.present(
+            View(state, self.clock), entity, [o for o in state.table(entity).values() if _updated(o) >= since]
+        )
         # a tombstone shows QBO's fields only (it keeps DocNumber for numbering, which CDC does not show)
         changed += [
             {k: t[k] for k in TOMBSTONE_FIELDS if k in t}

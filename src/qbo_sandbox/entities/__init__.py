@@ -8,11 +8,12 @@ this API; Preferences and CompanyInfo exist once per company and are read and up
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from qbo_sandbox import faults
 from qbo_sandbox.entities import company, invoice, journal, lists
-from qbo_sandbox.entities.common import Outcome, RealmView, check_shape
+from qbo_sandbox.entities.common import Outcome, RealmView, amount, check_shape
 
 __all__ = [
     "ENTITY_NAMES",
@@ -22,6 +23,7 @@ __all__ = [
     "apply_void",
     "canonical_name",
     "check_delete",
+    "present",
     "validate_create",
     "validate_update",
 ]
@@ -101,6 +103,22 @@ def check_delete(view: RealmView, entity: str, current: dict[str, Any]) -> list[
 def apply_void(view: RealmView, entity: str, current: dict[str, Any]) -> Outcome:
     require_operation(entity, "void")
     return invoice.void(view, current)
+
+
+def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored objects as QBO answers with them, with the read-only fields it derives. A customer's Balance is
+    its opening balance plus what its invoices still owe (Intuit's Customer.Balance: "the open balance amount or
+    the amount unpaid by the customer"); a customer keeps its opening balance in the store."""
+    if entity != "Customer" or not rows:
+        return rows
+    owed: dict[str, Decimal] = {}
+    for sale in view.all("Invoice"):
+        customer_id = str((sale.get("CustomerRef") or {}).get("value"))
+        owed[customer_id] = owed.get(customer_id, Decimal(0)) + amount(sale.get("Balance", 0), "Balance")
+    return [
+        {**row, "Balance": amount(row.get("Balance", 0), "Balance") + owed.get(str(row.get("Id")), Decimal(0))}
+        for row in rows
+    ]
 
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:

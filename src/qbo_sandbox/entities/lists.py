@@ -54,7 +54,9 @@ def customer(view: RealmView, body: dict[str, Any], current: dict[str, Any] | No
         raise business("The currency of a customer cannot be changed once it is set.", "CurrencyRef")
     entity["CurrencyRef"] = currency
     entity.setdefault("Active", True)
-    entity.setdefault("Balance", 0)
+    # the stored Balance is the opening balance, set at creation; what a customer owes is derived when read
+    # (entities.present), so a Balance sent back on update changes nothing
+    entity["Balance"] = amount(current.get("Balance", 0) if current else entity.get("Balance") or 0, "Balance")
     entity.setdefault("Taxable", True)
     entity["FullyQualifiedName"] = name
     entity.setdefault("PrintOnCheckName", name)

@@ -531,3 +531,39 @@ def test_changing_voiding_or_deleting_a_sale_moves_stock_back(control: httpx.Cli
     assert on_hand(gadget) == 0
     ok(co.post("invoice", json={"Id": second["Id"], "SyncToken": "0"}, operation="delete"), "Invoice")
     assert on_hand(gadget) == 4
+
+
+# -- customer balance ----------------------------------------------------------------------------------------
+
+
+def test_customer_balance_is_what_its_invoices_still_owe(qbo: Qbo) -> None:
+    cust, item = customer(qbo, "Owing Co"), service_item(qbo, "Owing Item")
+    assert money(cust["Balance"]) == 0
+    first = invoice(qbo, cust["Id"], sales_line(item["Id"], "1", "100"))
+    second = invoice(qbo, cust["Id"], sales_line(item["Id"], "2", "25.50"))
+
+    def balance() -> Decimal:
+        return money(ok(qbo.get(f"customer/{cust['Id']}"), "Customer")["Balance"])
+
+    assert balance() == money("151.00")
+    owing = qbo.rows("select * from Customer where Balance > 0")
+    assert [(c["DisplayName"], money(c["Balance"])) for c in owing] == [("Owing Co", money("151.00"))]
+    ok(qbo.post("invoice", json={"Id": first["Id"], "SyncToken": "0"}, operation="void"), "Invoice")
+    assert balance() == money("51.00")
+    ok(qbo.post("invoice", json={"Id": second["Id"], "SyncToken": "0"}, operation="delete"), "Invoice")
+    assert balance() == 0
+    # reading the customer changes nothing about it: no new SyncToken
+    assert ok(qbo.get(f"customer/{cust['Id']}"), "Customer")["SyncToken"] == "0"
+
+
+def test_customer_opening_balance_is_kept_and_balance_is_read_only(qbo: Qbo) -> None:
+    cust, item = customer(qbo, "Opening Co", Balance="40"), service_item(qbo, "Opening Item")
+    assert money(cust["Balance"]) == 40
+    invoice(qbo, cust["Id"], sales_line(item["Id"], "1", "60"))
+    read = ok(qbo.get(f"customer/{cust['Id']}"), "Customer")
+    assert money(read["Balance"]) == 100
+    # a full update sending back the Balance it read does not count the invoice twice
+    updated = ok(qbo.post("customer", json={**read, "Notes": "full update"}), "Customer")
+    assert money(updated["Balance"]) == 100 and updated["Notes"] == "full update"
+    sparse = {"Id": cust["Id"], "SyncToken": updated["SyncToken"], "sparse": True, "Balance": 0}
+    assert money(ok(qbo.post("customer", json=sparse), "Customer")["Balance"]) == 100
