@@ -123,6 +123,5 @@ def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[di
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:
     """Fields the backend owns never come from a request; the rest must have the types QBO's fields have."""
-    writable = {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}
-    check_shape(writable)
-    return writable
+    check_shape(body)
+    return {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}

@@ -567,3 +567,10 @@ def test_customer_opening_balance_is_kept_and_balance_is_read_only(qbo: Qbo) -> 
     assert money(updated["Balance"]) == 100 and updated["Notes"] == "full update"
     sparse = {"Id": cust["Id"], "SyncToken": updated["SyncToken"], "sparse": True, "Balance": 0}
     assert money(ok(qbo.post("customer", json=sparse), "Customer")["Balance"]) == 100
+
+
+def test_sparse_must_be_a_boolean(qbo: Qbo) -> None:
+    made = customer(qbo, "Sparse Flag Co", CompanyName="Kept")
+    body = {"Id": made["Id"], "SyncToken": "0", "sparse": "false", "DisplayName": "Sparse Flag Co"}
+    fault(qbo.post("customer", json=body), 400, "2010", element="sparse")
+    assert ok(qbo.get(f"customer/{made['Id']}"), "Customer")["CompanyName"] == "Kept"
