@@ -272,8 +272,12 @@ class FakeInvoiceLinks:
             raise NotFound("sales order", link.sales_order_id)
         if _link_created_meanwhile(self._w, link.sales_order_id):
             raise _link_conflict()
-        self._w.write("links", link.sales_order_id, (company_id, link))
-        return link
+        stored = self._w.rows["links"].get(link.sales_order_id)
+        if (stored[1].version if stored else 0) != link.version:
+            raise _link_conflict()  # changed since it was read, as the versioned SQL row refuses
+        saved = replace(link, version=link.version + 1)
+        self._w.write("links", link.sales_order_id, (company_id, saved))
+        return saved
 
 
 def _link_created_meanwhile(work: Work, sales_order_id: int) -> bool:

@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy import Engine
 
 from invoicebridge.domain.connection import Connection
+from invoicebridge.jobs.queue import make_huey
+from invoicebridge.jobs.tasks import Jobs, Services
 from invoicebridge.qbo.auth import OAuthApp
 from invoicebridge.qbo.client import QboClient, QboConfig
 from invoicebridge.settings import Settings
@@ -47,6 +49,7 @@ class Container:
     invoicing: Invoicing
     cogs: Cogs
     reconcile: Reconcile
+    jobs: Jobs
 
     def close(self) -> None:
         self.http.close()
@@ -80,8 +83,17 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
 
     cogs = Cogs(unit_of_work, clients, utc_now)
     invoicing = Invoicing(unit_of_work, clients, utc_now, after_invoiced=cogs.post_if_due)
+    reconcile = Reconcile(unit_of_work, clients, utc_now)
+
+    def connected_companies() -> list[int]:
+        with unit_of_work() as uow:
+            return [c.company_id for c in uow.connections.connected()]
+
+    huey = make_huey(
+        redis_url=settings.redis_url, sqlite_path=settings.data_dir / "jobs.db", immediate=settings.jobs_immediate
+    )
+    jobs = Jobs(huey, Services(invoicing, reconcile, cogs, connected_companies), settings.cdc_poll_minutes)
     return Container(
         settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
-        Connecting(unit_of_work, vault, oauth, clients, utc_now), invoicing, cogs,
-        Reconcile(unit_of_work, clients, utc_now),
+        Connecting(unit_of_work, vault, oauth, clients, utc_now), invoicing, cogs, reconcile, jobs,
     )  # fmt: skip

@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     # Fernet keys for tokens at rest, comma-separated, newest first (MultiFernet: old keys still decrypt).
     # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
     token_keys: str = ""
-    cdc_poll_seconds: int = 60
+    cdc_poll_minutes: int = 1  # the periodic CDC poll per company that catches lost webhooks
+    # The job queue: Redis across machines; else a SQLite file in data_dir. `jobs_immediate` runs each task as it
+    # is enqueued, in the enqueuing process (tests; a one-process setup with no worker).
+    redis_url: str | None = None
+    jobs_immediate: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -86,11 +90,11 @@ class Settings(BaseSettings):
             raise ValueError("qbo_minor_version must be 75 or later (Intuit retired older minor versions in 2025)")
         return value
 
-    @field_validator("cdc_poll_seconds")
+    @field_validator("cdc_poll_minutes")
     @classmethod
     def _sane_poll(cls, value: int) -> int:
-        if not 5 <= value <= 3600:
-            raise ValueError("cdc_poll_seconds must be between 5 and 3600")
+        if not 1 <= value <= 59:
+            raise ValueError("cdc_poll_minutes must be between 1 and 59")
         return value
 
     def qbo_discovery_url(self) -> str:

@@ -12,7 +12,8 @@ How a change becomes a delivery:
    data, made before any app could connect, notify no one) and builds one body in the app's format (CloudEvents or
    legacy; ``webhook_payloads.py``), signed with the app's verifier token in ``intuit-signature``.
 3. Each app has a FIFO outbox; only its head is sent, so a failing receiver holds back later deliveries
-   (Intuit: "you may not receive subsequent events until you correctly acknowledge the first").
+   (Intuit: "you may not receive subsequent events until you correctly acknowledge the first"). The heads of
+   different apps are posted side by side (a pool of sender threads), so one slow receiver delays no other app.
    A delivery fails on a non-2xx answer, a connection error or no answer within :data:`RECEIVER_TIMEOUT`
    (Intuit: 3 s) and is retried after each of ``retry_delays`` in turn; once they are used up it is logged
    as ``failed`` and dropped. Intuit retries after 10 s, 20 s, 30 s, 5 min, 20 min, 2 h, 4 h, 6 h and then
@@ -33,6 +34,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -43,6 +45,7 @@ from qbo_sandbox.oauth import App, OAuthRegistry
 from qbo_sandbox.webhook_payloads import ChangeEventLike, cloudevents_body, encode, legacy_body, sign
 
 RECEIVER_TIMEOUT = 3.0
+SENDERS = 8  # deliveries posted at once (to different apps; an app's own deliveries go one at a time)
 INTUIT_RETRY_DELAYS = (10.0, 20.0, 30.0, 300.0, 1200.0, 7200.0, 14400.0, 21600.0)
 DEFAULT_RETRY_DELAYS = tuple(delay / 100 for delay in INTUIT_RETRY_DELAYS[:4])
 
@@ -82,6 +85,7 @@ class _RealmConfig:
 class _Outbox:
     queue: deque[Delivery] = field(default_factory=deque)
     next_try: float = 0.0  # monotonic time the head may be (re)tried
+    sending: bool = False  # the head is being posted right now
 
 
 class WebhookDispatcher:
@@ -108,6 +112,7 @@ class WebhookDispatcher:
         self._log: list[Delivery] = []
         self._sending = 0
         self._thread: threading.Thread | None = None
+        self._senders: ThreadPoolExecutor | None = None
         self._running = False
 
     # --- the public face -------------------------------------------------------------------------------
@@ -140,6 +145,7 @@ class WebhookDispatcher:
             if self._http is None:
                 self._http = httpx.Client(timeout=RECEIVER_TIMEOUT)
             self._running = True
+            self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="qbo-sandbox-webhook-send")
             self._thread = threading.Thread(target=self._run, name="qbo-sandbox-webhooks", daemon=True)
             self._thread.start()
 
@@ -151,8 +157,11 @@ class WebhookDispatcher:
             thread = self._thread
         if thread is not None:
             thread.join()
+        if self._senders is not None:
+            self._senders.shutdown(wait=True)  # posts under way finish (within RECEIVER_TIMEOUT)
         with self._cond:
             self._thread = None
+            self._senders = None
             if self._owns_http and self._http is not None:
                 self._http.close()
                 self._http = None
@@ -181,6 +190,8 @@ class WebhookDispatcher:
 
     # --- the background thread -------------------------------------------------------------------------
     def _run(self) -> None:
+        """Batch due events and hand each ready outbox head to a sender thread: apps are served side by side,
+        so a slow receiver holds back only its own app's deliveries."""
         while True:
             with self._cond:
                 if not self._running:
@@ -191,13 +202,12 @@ class WebhookDispatcher:
                 if not ready:
                     self._cond.wait(self._sleep_for(now))
                     continue
-                self._sending += 1
-            try:
-                self._send_all(ready)
-            finally:
-                with self._cond:
-                    self._sending -= 1
-                    self._cond.notify_all()
+                senders = self._senders
+                assert senders is not None  # set by start() before this thread runs
+                for box, delivery in ready:
+                    box.sending = True
+                    self._sending += 1
+                    senders.submit(self._send, box, delivery)
 
     def _batch_due(self, now: float) -> None:
         """Turn the events due by (earliest due + window) into deliveries, if that moment has come."""
@@ -232,21 +242,31 @@ class WebhookDispatcher:
             self._log.append(delivery)
             box.queue.append(delivery)
 
-    def _ready_heads(self, now: float) -> list[Delivery]:
-        return [box.queue[0] for box in self._outboxes.values() if box.queue and box.next_try <= now]
+    def _ready_heads(self, now: float) -> list[tuple[_Outbox, Delivery]]:
+        return [
+            (box, box.queue[0])
+            for box in self._outboxes.values()
+            if box.queue and not box.sending and box.next_try <= now
+        ]
 
     def _sleep_for(self, now: float) -> float | None:
         """Seconds until something may become ready; None (wait for a notify) when nothing is queued."""
-        moments = [box.next_try for box in self._outboxes.values() if box.queue]
+        moments = [box.next_try for box in self._outboxes.values() if box.queue and not box.sending]
         if self._events:
             moments.append(self._events[0][0] + self._window)
         return max(0.0, min(moments) - now) if moments else None
 
-    def _send_all(self, ready: Sequence[Delivery]) -> None:
-        for delivery in ready:
+    def _send(self, box: _Outbox, delivery: Delivery) -> None:
+        """One attempt at one delivery (on a sender thread)."""
+        attempt = Attempt(datetime.now(UTC), error="not sent")
+        try:
             attempt = self._post(delivery)
+        finally:
             with self._cond:
                 self._settle(delivery, attempt)
+                box.sending = False
+                self._sending -= 1
+                self._cond.notify_all()
 
     def _post(self, delivery: Delivery) -> Attempt:
         http = self._http

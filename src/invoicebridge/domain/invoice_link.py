@@ -60,6 +60,7 @@ class InvoiceLink:
     error_message: str | None = None
     error_detail: str | None = None
     history: tuple[LinkEvent, ...] = ()
+    version: int = 0  # the stored version this link was read at (0: never stored); saving checks it
 
     @property
     def status_text(self) -> str:

@@ -43,6 +43,7 @@ class CogsEntry:
     amount: Decimal | None = None
     posted_at: datetime | None = None
     last_error: str | None = None
+    version: int = 0  # the stored version this entry was read at (0: never stored)
 
     def start(self, request_id: str, amount: Decimal) -> CogsEntry:
         if self.state is CogsState.POSTED:

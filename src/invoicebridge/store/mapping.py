@@ -107,7 +107,7 @@ def invoice_link(row: InvoiceLinkRow) -> InvoiceLink:
     history = tuple(LinkEvent(e.at, InvoiceState(e.state), e.note) for e in row.events)
     return InvoiceLink(
         row.sales_order_id, InvoiceState(row.state), row.generation, row.request_id, row.qbo_invoice_id,
-        row.doc_number, row.sync_token, row.error_code, row.error_message, row.error_detail, history,
+        row.doc_number, row.sync_token, row.error_code, row.error_message, row.error_detail, history, row.version,
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ webhook events already handled. Every query filters by company."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -82,7 +83,7 @@ class SqlQboRefs:
             with self._s.begin_nested():
                 self._s.flush()
         except IntegrityError:  # remembered by a concurrent worker; the same QBO object either way
-            pass
+            self._s.expunge(row)
 
     def forget_all(self, company_id: int) -> None:
         self._s.execute(delete(QboRefRow).where(QboRefRow.company_id == company_id))
@@ -130,18 +131,20 @@ class SqlCogs:
             return CogsEntry(sales_order_id)
         return CogsEntry(
             row.sales_order_id, CogsState(row.state), row.request_id, row.journal_entry_id, row.amount,
-            row.posted_at, row.last_error,
+            row.posted_at, row.last_error, row.version,
         )  # fmt: skip
 
     def save(self, company_id: int, entry: CogsEntry) -> CogsEntry:
         row = self._row(company_id, entry.sales_order_id)
+        if (row.version if row else 0) != entry.version:
+            raise Conflict("cogs", "The cost of goods sold entry was changed at the same time.")
         if row is None:
             row = CogsRow(company_id=company_id, sales_order_id=entry.sales_order_id)
             self._s.add(row)
         row.state, row.request_id, row.journal_entry_id = entry.state.value, entry.request_id, entry.journal_entry_id
         row.amount, row.posted_at, row.last_error = entry.amount, entry.posted_at, entry.last_error
         _flush(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
-        return entry
+        return replace(entry, version=row.version)
 
     def _row(self, company_id: int, sales_order_id: int) -> CogsRow | None:
         query = select(CogsRow).where(CogsRow.company_id == company_id, CogsRow.sales_order_id == sales_order_id)
@@ -154,11 +157,13 @@ class SqlProcessedEvents:
 
     def first_time(self, event_id: str, at: datetime) -> bool:
         """Record the event id; False when it was recorded before (a duplicate delivery)."""
-        self._s.add(ProcessedEventRow(event_id=event_id, at=at))
+        row = ProcessedEventRow(event_id=event_id, at=at)
+        self._s.add(row)
         try:
             with self._s.begin_nested():
                 self._s.flush()
         except IntegrityError:
+            self._s.expunge(row)
             return False
         return True
 

@@ -279,6 +279,9 @@ class SqlInvoiceLinks:
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
         _scoped(self._s, SalesOrderRow, company_id, link.sales_order_id, "sales order")
         row = self._row(company_id, link.sales_order_id)
+        conflict = Conflict("invoice", "This order's invoice was changed at the same time; try again.")
+        if (row.version if row else 0) != link.version:
+            raise conflict  # changed (or created) since this link was read: optimistic concurrency
         if row is None:
             row = InvoiceLinkRow()
             self._s.add(row)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from invoicebridge.domain import Conflict, InvoiceState
-from invoicebridge.qbo.webhooks import EntityChange
+from invoicebridge.qbo.webhooks import EntityChange, parse_notifications
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.ports import UnitOfWorkFactory
 
@@ -26,6 +26,10 @@ class Reconcile:
         with self._uow() as uow:
             companies = [c.company_id for c in uow.connections.by_realm(realm_id)]
         return [so for company in companies if (so := self._set_back(company, invoice_id)) is not None]
+
+    def apply_webhook(self, body: bytes) -> int:
+        """A webhook body whose signature was checked on arrival (either of Intuit's formats)."""
+        return self.apply_changes(parse_notifications(body))
 
     def apply_changes(self, changes: Iterable[EntityChange]) -> int:
         """Webhook events (already verified): skip seen event ids, act on invoice deletions."""

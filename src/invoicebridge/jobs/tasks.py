@@ -1,0 +1,73 @@
+"""The tasks — a few lines each, calling sync/ — and the enqueue API the web layer and CLI use.
+
+Tasks are registered on a given huey instance with explicit names, so the web process (which enqueues) and
+the worker (which runs) agree without module-level state. Invoicing needs no task lock: the invoice link's
+versioned claim already lets only one worker create an SO's invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from huey import Huey, crontab
+
+from invoicebridge.sync.cogs import Cogs
+from invoicebridge.sync.invoicing import Invoicing
+from invoicebridge.sync.reconcile import Reconcile
+
+
+@dataclass(frozen=True)
+class Services:
+    invoicing: Invoicing
+    reconcile: Reconcile
+    cogs: Cogs
+    connected_companies: Callable[[], list[int]]
+
+
+class Jobs:
+    """What can be put on the queue."""
+
+    def __init__(self, huey: Huey, services: Services, poll_minutes: int = 1) -> None:
+        self.huey = huey
+
+        @huey.task(name="invoice", retries=2, retry_delay=5)
+        def invoice(company_id: int, sales_order_id: int) -> str:
+            return services.invoicing.create_invoice(company_id, sales_order_id).state.value
+
+        @huey.task(name="webhook")
+        def webhook(body: str) -> int:
+            return services.reconcile.apply_webhook(body.encode())
+
+        @huey.task(name="poll", retries=1, retry_delay=10)
+        def poll(company_id: int) -> int:
+            return services.reconcile.poll(company_id)
+
+        @huey.task(name="cogs", retries=3, retry_delay=30)
+        def cogs(company_id: int, sales_order_id: int) -> bool:
+            return services.cogs.post_if_due(company_id, sales_order_id) is not None
+
+        @huey.periodic_task(crontab(minute=f"*/{poll_minutes}"), name="poll_all")
+        def poll_all() -> int:
+            companies = services.connected_companies()
+            for company_id in companies:
+                poll(company_id)
+            return len(companies)
+
+        self._invoice, self._webhook, self._poll, self._cogs, self._poll_all = invoice, webhook, poll, cogs, poll_all
+
+    def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[Any]:
+        return [self._invoice(company_id, so_id) for so_id in sales_order_ids]
+
+    def webhook(self, body: bytes) -> Any:
+        return self._webhook(body.decode())
+
+    def poll(self, company_id: int) -> Any:
+        return self._poll(company_id)
+
+    def cogs(self, company_id: int, sales_order_id: int) -> Any:
+        return self._cogs(company_id, sales_order_id)
+
+    def poll_all(self) -> Any:
+        return self._poll_all()
