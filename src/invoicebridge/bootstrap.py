@@ -14,6 +14,7 @@ from invoicebridge.jobs.queue import make_huey
 from invoicebridge.jobs.tasks import Jobs, Services
 from invoicebridge.qbo.auth import OAuthApp
 from invoicebridge.qbo.client import QboClient, QboConfig
+from invoicebridge.qbo.links import invoice_url
 from invoicebridge.settings import Settings
 from invoicebridge.store.db import make_engine, make_session_factory
 from invoicebridge.store.migrate import upgrade
@@ -50,6 +51,15 @@ class Container:
     cogs: Cogs
     reconcile: Reconcile
     jobs: Jobs
+
+    def invoice_url(self, company_id: int, qbo_invoice_id: str | None) -> str | None:
+        """The link that opens the invoice in QBO (or in qbo_sandbox's own UI for the local environment)."""
+        connection = self.connecting.connection(company_id)
+        if connection is None or qbo_invoice_id is None:
+            return None
+        local = self.settings.qbo_environment == "local"
+        base = self.settings.qbo_sandbox_url.rstrip("/") if local else None
+        return invoice_url(self.settings.qbo_environment, connection.realm_id, qbo_invoice_id, sandbox_base=base)
 
     def close(self) -> None:
         self.http.close()

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from invoicebridge.bootstrap import Container
-from invoicebridge.web import api, errors, orders_api
+from invoicebridge.web import api, errors, orders_api, qbo_api
 
 
 def create_app(container: Container) -> FastAPI:
@@ -23,6 +23,7 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(orders_api.router)
+    app.include_router(qbo_api.router)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -7,12 +7,18 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from invoicebridge.domain import PageRequest
+from invoicebridge.jobs.tasks import Jobs
 from invoicebridge.sync.orderbook import OrderBook
 
 
 def get_orderbook(request: Request) -> OrderBook:
     orderbook: OrderBook = request.app.state.container.orderbook
     return orderbook
+
+
+def get_jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.container.jobs
+    return jobs
 
 
 def get_page(
@@ -24,3 +30,4 @@ def get_page(
 
 Book = Annotated[OrderBook, Depends(get_orderbook)]
 Paging = Annotated[PageRequest, Depends(get_page)]
+JobQueue = Annotated[Jobs, Depends(get_jobs)]

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from invoicebridge.domain import Conflict, InvalidTransition, NotFound, Problem, ValidationError
+from invoicebridge.domain import Conflict, InvalidTransition, NotConnected, NotFound, Problem, ValidationError
+from invoicebridge.qbo.errors import QboError
 from invoicebridge.web.schemas import ErrorBody, ErrorOut, ProblemOut
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,15 @@ async def _invalid_transition(_: Request, error: Exception) -> JSONResponse:
     return error_response(409, "invalid_transition", str(error))
 
 
+async def _not_connected(_: Request, error: Exception) -> JSONResponse:
+    return error_response(409, "not_connected", str(error))
+
+
+async def _qbo(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, QboError)
+    return error_response(502, "quickbooks_error", f"QuickBooks refused or failed: {error}")
+
+
 async def _http(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     return error_response(error.status_code, "http_error", str(error.detail))
@@ -65,6 +75,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(InvalidTransition, _invalid_transition)
+    app.add_exception_handler(NotConnected, _not_connected)
+    app.add_exception_handler(QboError, _qbo)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
 

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from invoicebridge.domain import DeliveryStatus, InvoiceState, OrderFilter
 from invoicebridge.web.api import ERRORS, changes
-from invoicebridge.web.deps import Book, Paging
+from invoicebridge.web.deps import Book, JobQueue, Paging
 from invoicebridge.web.schemas import DeliveryIn, InvoiceOut, PageOut, SalesOrderIn, SalesOrderOut, SalesOrderPatch
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders", tags=["sales orders"], responses=ERRORS)
@@ -59,11 +59,13 @@ def update_sales_order(company_id: int, order_id: int, body: SalesOrderPatch, bo
 
 
 @router.post("/{order_id}/deliveries")
-def record_delivery(company_id: int, order_id: int, body: DeliveryIn, book: Book) -> SalesOrderOut:
+def record_delivery(company_id: int, order_id: int, body: DeliveryIn, book: Book, jobs: JobQueue) -> SalesOrderOut:
     deliveries: dict[int, object] = {}
     for line in body.rows:
         deliveries[line.row_id] = line.quantity
-    book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
+    order = book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
+    if order.delivery_status is DeliveryStatus.DELIVERED:
+        jobs.cogs(company_id, order_id)  # accounting with inventory: COGS once delivered and invoiced
     return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
 
 

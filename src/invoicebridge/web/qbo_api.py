@@ -1,0 +1,198 @@
+"""QuickBooks endpoints: connect (OAuth) and disconnect, settings, invoicing (one SO, many, preview), the audit
+log, and the webhook receiver at /webhooks/qbo (verify, enqueue, answer fast)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from invoicebridge.bootstrap import Container
+from invoicebridge.domain import InvoiceLink, ValidationError
+from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
+from invoicebridge.qbo.webhooks import verify_signature
+from invoicebridge.web.api import ERRORS
+from invoicebridge.web.schemas import InvoiceOut
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+App = Annotated[Container, Depends(get_container)]
+router = APIRouter(tags=["quickbooks"], responses=ERRORS)
+PREFIX = "/api/companies/{company_id}"
+
+
+class ConnectionOut(BaseModel):
+    connected: bool
+    health: str
+    realm_id: str | None = None
+    refresh_expires_at: datetime | None = None
+    reconnect_soon: bool = False
+    last_refresh_error: str | None = None
+    settings: dict[str, Any] | None = None
+    preferences: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, connection: Connection | None) -> ConnectionOut:
+        if connection is None:
+            return cls(connected=False, health="disconnected")
+        prefs = connection.preferences
+        s = connection.settings
+        return cls(
+            connected=connection.usable, health=connection.health.value, realm_id=connection.realm_id,
+            refresh_expires_at=connection.refresh_expires_at,
+            reconnect_soon=connection.needs_reconnect_soon(datetime.now(UTC)),
+            last_refresh_error=connection.last_refresh_error,
+            settings={"revenue_account_id": s.revenue_account_id, "mode": s.mode.value,
+                      "tax_mapping": {str(k): v for k, v in s.tax_mapping.items()},
+                      "cogs_account_id": s.cogs_account_id, "inventory_asset_account_id": s.inventory_asset_account_id},
+            preferences=None if prefs is None else {
+                "custom_txn_numbers": prefs.custom_txn_numbers, "multicurrency": prefs.multicurrency,
+                "home_currency": prefs.home_currency, "default_terms_id": prefs.default_terms_id,
+                "tax_model": prefs.tax_model.value, "country": prefs.country},
+        )  # fmt: skip
+
+
+class SettingsIn(BaseModel):
+    revenue_account_id: str = Field(min_length=1)
+    tax_mapping: dict[int, str] = Field(
+        description="order-book tax rate id → QBO TaxCode id (US: a sales tax code, or NON)"
+    )
+    mode: AccountingMode = AccountingMode.PLAIN
+    cogs_account_id: str | None = None
+    inventory_asset_account_id: str | None = None
+
+
+class InvoiceManyIn(BaseModel):
+    sales_order_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class LinkedInvoiceOut(InvoiceOut):
+    url: str | None = Field(None, description="opens the invoice in QuickBooks")
+
+
+def linked(app: Container, company_id: int, link: InvoiceLink) -> LinkedInvoiceOut:
+    return LinkedInvoiceOut(**InvoiceOut.of(link).model_dump(), url=app.invoice_url(company_id, link.qbo_invoice_id))
+
+
+# -- connection ------------------------------------------------------------------------------------------
+@router.get(PREFIX + "/qbo")
+def connection_status(company_id: int, app: App) -> ConnectionOut:
+    return ConnectionOut.of(app.connecting.connection(company_id))
+
+
+@router.get(PREFIX + "/qbo/connect", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+def connect(company_id: int, app: App) -> RedirectResponse:
+    """Send the browser to Intuit's consent page (the Reconnect URL too)."""
+    return RedirectResponse(app.connecting.start(company_id))
+
+
+@router.get("/oauth/qbo/callback")
+def oauth_callback(
+    app: App, state: str, code: str | None = None, realm_id: Annotated[str | None, Query(alias="realmId")] = None,
+    error: str | None = None,
+) -> ConnectionOut:  # fmt: skip
+    if error or not code or not realm_id:
+        raise ValidationError.single("code", f"QuickBooks did not connect ({error or 'no authorization code'}).")
+    return ConnectionOut.of(app.connecting.finish(state, code, realm_id))
+
+
+@router.delete(PREFIX + "/qbo")
+def disconnect(company_id: int, app: App) -> ConnectionOut:
+    app.connecting.disconnect(company_id)
+    return ConnectionOut.of(app.connecting.connection(company_id))
+
+
+@router.get(PREFIX + "/qbo/choices")
+def settings_choices(company_id: int, app: App) -> dict[str, Any]:
+    """The company's QBO accounts and tax codes to choose from."""
+    choices = app.connecting.choices(company_id)
+    return {
+        "income_accounts": choices.income_accounts, "cogs_accounts": choices.cogs_accounts,
+        "asset_accounts": choices.asset_accounts, "tax_codes": choices.tax_codes,
+    }  # fmt: skip
+
+
+@router.put(PREFIX + "/qbo/settings")
+def save_settings(company_id: int, body: SettingsIn, app: App) -> ConnectionOut:
+    settings = ConnectionSettings(
+        body.revenue_account_id, body.tax_mapping, body.mode, body.cogs_account_id, body.inventory_asset_account_id
+    )
+    return ConnectionOut.of(app.connecting.save_settings(company_id, settings))
+
+
+# -- invoicing -------------------------------------------------------------------------------------------
+@router.post(PREFIX + "/sales-orders/{order_id}/invoice")
+def create_invoice(company_id: int, order_id: int, app: App) -> LinkedInvoiceOut:
+    """Create the SO's QBO invoice now (idempotent: an invoiced SO answers with its invoice)."""
+    return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id))
+
+
+@router.post(PREFIX + "/invoices", status_code=status.HTTP_202_ACCEPTED)
+def create_invoices(company_id: int, body: InvoiceManyIn, app: App) -> dict[str, Any]:
+    """Queue invoicing for many SOs; watch each SO's invoice status."""
+    for order_id in body.sales_order_ids:
+        app.orderbook.get_sales_order(company_id, order_id)  # refuse unknown SOs before queueing anything
+    app.jobs.invoice(company_id, body.sales_order_ids)
+    return {"queued": len(body.sales_order_ids)}
+
+
+@router.get(PREFIX + "/sales-orders/{order_id}/invoice/link")
+def invoice_with_link(company_id: int, order_id: int, app: App) -> LinkedInvoiceOut:
+    return linked(app, company_id, app.orderbook.invoice_link(company_id, order_id))
+
+
+@router.get(PREFIX + "/sales-orders/{order_id}/invoice/preview")
+def preview_invoice(company_id: int, order_id: int, app: App) -> dict[str, Any]:
+    """The exact invoice payload and the matches, creating nothing in QuickBooks."""
+    preview = app.invoicing.preview(company_id, order_id)
+    return {
+        "payload": _plain(preview.payload),
+        "customer": {"qbo_id": preview.customer.qbo_id, "how": preview.customer.how,
+                     "display_name": preview.customer.display_name},
+        "items": [{"sku": i.sku, "qbo_id": i.qbo_id, "how": i.how} for i in preview.items],
+    }  # fmt: skip
+
+
+@router.get(PREFIX + "/sales-orders/{order_id}/audit")
+def audit_log(company_id: int, order_id: int, app: App) -> dict[str, Any]:
+    """Every QBO request and response made for this SO (tokens are never recorded)."""
+    app.orderbook.get_sales_order(company_id, order_id)
+    with app.uow() as uow:
+        entries = uow.audit.for_order(company_id, order_id)
+    return {"entries": [
+        {"at": e.at, "method": e.method, "path": e.path, "status": e.status, "request_body": e.request_body,
+         "response_body": e.response_body, "intuit_tid": e.intuit_tid, "duration_ms": e.duration_ms, "error": e.error}
+        for e in entries]}  # fmt: skip
+
+
+# -- webhooks --------------------------------------------------------------------------------------------
+@router.post("/webhooks/qbo", include_in_schema=False)
+async def qbo_webhook(
+    request: Request, app: App, signature: Annotated[str | None, Header(alias="intuit-signature")] = None
+) -> JSONResponse:
+    """Intuit's notifications: verified, queued, answered at once (Intuit wants an answer within seconds)."""
+    body = await request.body()
+    if not verify_signature(body, signature, app.settings.qbo_webhook_verifier_token):
+        return JSONResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "problems": []}},
+                            status_code=401)  # fmt: skip
+    app.jobs.webhook(body)
+    return JSONResponse({"queued": True})
+
+
+def _plain(value: Any) -> Any:
+    """Decimals as strings (money never becomes a float), recursively."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
