@@ -26,6 +26,7 @@ class Receiver:
     url: str = ""
     script: list[int] = field(default_factory=list)
     default: int = 200
+    delay: float = 0.0  # seconds to wait before answering (a slow receiver)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,6 +46,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
             status = receiver.answer(Received(self.path, headers, body, time.monotonic()))
+            time.sleep(receiver.delay)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

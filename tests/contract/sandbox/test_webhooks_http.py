@@ -377,3 +377,22 @@ def test_changes_from_before_an_app_connected_are_not_sent_to_it(receiver: Recei
         assert _flush(control) == 1
         events = _cloudevents(receiver, app["verifier_token"])
         assert [(e["type"], e["intuitentityid"]) for e in events] == [("qbo.invoice.created.v1", invoice["Id"])]
+
+
+def test_a_slow_receiver_holds_back_only_its_own_app(control: httpx.Client) -> None:
+    qbo = connect(control)
+    with running_receiver() as slow, running_receiver() as fast:
+        slow.delay = 1.0
+        _hook(control, qbo, slow.url)  # the slow app is registered (and served) first
+        other = control.post("/_sandbox/apps", json={"redirect_uris": [], "webhook_url": fast.url}).json()
+        control.post(
+            "/_sandbox/tokens", json={"client_id": other["client_id"], "realm_id": qbo.realm_id}
+        ).raise_for_status()
+        started = time.monotonic()
+        create_invoice(qbo, invoice_body(qbo))
+        assert _flush(control) == 2
+        (fast_one,) = fast.received()
+        (slow_one,) = slow.received()
+        assert fast_one.at - started < 0.8
+        assert _verified(fast_one, other["verifier_token"])[0]["type"] == "qbo.invoice.created.v1"
+        assert _verified(slow_one, qbo.app["verifier_token"])[0]["type"] == "qbo.invoice.created.v1"
