@@ -9,6 +9,9 @@ backends: what exists in QBO is the truth being tested.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,12 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from cryptography.fernet import Fernet
 
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import Customer, ProductVariant, RowInput, SalesOrder, TaxRate
 from invoicebridge.domain.connection import AccountingMode, ConnectionSettings, TokenPair
 from invoicebridge.settings import Settings
+from invoicebridge.web.app import create_app
 from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer
 from qbo_sandbox.throttle import Limits
@@ -64,6 +69,7 @@ class World:
     customers: list[Customer] = field(default_factory=list)
     products: list[ProductVariant] = field(default_factory=list)
     counter: int = 0
+    url: str = ""  # our web app, when served
 
     # -- QBO side ----------------------------------------------------------------------------------------
     def qbo_rows(self, text: str) -> list[dict[str, Any]]:
@@ -130,11 +136,12 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
 
     def make(
         country: str = "US", multicurrency: bool = False, custom_txn_numbers: bool = False, inventory: bool = False,
-        sample_data: bool = True, **settings_overrides: Any,
+        sample_data: bool = True, serve: bool = False, webhooks: bool = True, **settings_overrides: Any,
     ) -> World:  # fmt: skip
-        app = control.post(
-            "/_sandbox/apps", json={"redirect_uris": ["http://127.0.0.1:8000/oauth/qbo/callback"]}
-        ).json()
+        port = free_port() if serve else 0
+        hook = f"http://127.0.0.1:{port}/webhooks/qbo" if serve and webhooks else None
+        callback = "http://127.0.0.1:8000/oauth/qbo/callback"
+        app = control.post("/_sandbox/apps", json={"redirect_uris": [callback], "webhook_url": hook}).json()
         made = control.post("/_sandbox/companies", json={
             "name": f"Books {country}", "country": country, "multicurrency": multicurrency,
             "custom_txn_numbers": custom_txn_numbers, "sample_data": sample_data,
@@ -144,7 +151,8 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
         settings = Settings(
             data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox.url,
             qbo_client_id=app["client_id"], qbo_client_secret=app["client_secret"],
-            token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01, **settings_overrides,
+            token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01,
+            qbo_webhook_verifier_token=app["verifier_token"], jobs_immediate=True, **settings_overrides,
         )  # fmt: skip
         container = build(settings, migrate=True)
         containers.append(container)
@@ -158,11 +166,36 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
         container.connecting.connect_with_tokens(company.id, realm, pair)
         world = World(sandbox, control, container, company.id, realm, country, rates)
         world.app.connecting.save_settings(company.id, default_settings(world, inventory))
+        if serve:
+            world.url = f"http://127.0.0.1:{port}"
+            servers.append(serve_in_thread(container, port))
         return world
 
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
     yield make
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
     for container in containers:
         container.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_in_thread(container: Container, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """invoicebridge's web app on a real port (the sandbox's webhooks reach it over HTTP)."""
+    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "invoicebridge did not start"
+        time.sleep(0.01)
+    return server, thread
 
 
 def default_settings(world: World, inventory: bool) -> ConnectionSettings:

@@ -1,0 +1,62 @@
+"""Deleting the invoice in QBO sets its SO back to `Not invoiced`: within seconds by webhook (the sandbox's
+signed notification reaches our web app over HTTP), and within one CDC poll when webhooks are off."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from tests.contract.invoicing.conftest import World, WorldFactory
+
+from invoicebridge.domain import InvoiceState
+
+
+def _delete_in_qbo_ui(world: World, invoice_id: str) -> None:
+    """What a bookkeeper does: open the invoice in (sandbox) QBO and press Delete."""
+    form = {"txnId": invoice_id, "realmId": world.realm_id}
+    answer = world.control.post("/app/invoice/delete", data=form, follow_redirects=False)
+    assert answer.status_code in (200, 303), answer.text
+
+
+def _state(world: World, order_id: int) -> InvoiceState:
+    return world.app.orderbook.invoice_link(world.company_id, order_id).state
+
+
+def test_deleted_in_qbo_is_not_invoiced_within_seconds_by_webhook(make_world: WorldFactory) -> None:
+    world = make_world("US", serve=True)
+    order = world.order(world.customer("Webhook Co"))
+    assert order.id is not None
+    link = world.invoice(order)
+    assert link.state is InvoiceState.INVOICED
+    started = time.monotonic()
+    _delete_in_qbo_ui(world, str(link.qbo_invoice_id))
+    while _state(world, order.id) is not InvoiceState.NOT_INVOICED:
+        assert time.monotonic() - started < 5, "the SO was not set back within 5 seconds"
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5
+    again = world.invoice(order)  # and it can be invoiced again: a new invoice, a new generation
+    assert again.state is InvoiceState.INVOICED
+    assert again.qbo_invoice_id != link.qbo_invoice_id
+    assert again.generation == 2
+
+
+def test_a_forged_webhook_is_refused(make_world: WorldFactory) -> None:
+    world = make_world("US", serve=True)
+    answer = httpx.post(f"{world.url}/webhooks/qbo", content=b"[]", headers={"intuit-signature": "forged"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "bad_signature"
+
+
+def test_deleted_in_qbo_is_caught_by_one_cdc_poll_with_webhooks_off(make_world: WorldFactory) -> None:
+    world = make_world("GB", serve=True, webhooks=False)
+    order = world.order(world.customer("Lost Webhook Ltd"))
+    assert order.id is not None
+    link = world.invoice(order)
+    _delete_in_qbo_ui(world, str(link.qbo_invoice_id))
+    time.sleep(0.3)
+    assert _state(world, order.id) is InvoiceState.INVOICED  # no webhook: nothing happened yet
+    world.app.jobs.poll_all()  # the periodic task (every minute by default)
+    assert _state(world, order.id) is InvoiceState.NOT_INVOICED
+    world.app.jobs.poll_all()  # idempotent: a second round changes nothing
+    assert _state(world, order.id) is InvoiceState.NOT_INVOICED
