@@ -30,13 +30,14 @@ def orders(draw: st.DrawFn) -> SalesOrder:
             draw(unit_prices),
             draw(st.sampled_from([1, 2])),
             Decimal(0),
-        )  # fmt: skip
+        )
         for i in range(count)
     )
     created = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=draw(st.integers(0, 525_600)))
     deadline = draw(st.none() | st.dates(date(2026, 1, 1), date(2027, 12, 31)))
-    return SalesOrder(1, 1, draw(st.from_regex(r"SO-[0-9]{1,8}", fullmatch=True)), 1, draw(addresses),
-                      draw(addresses), created, deadline, draw(st.sampled_from(["USD", "EUR", "GBP"])), rows)  # fmt: skip
+    number = draw(st.from_regex(r"SO-[0-9]{1,8}", fullmatch=True))
+    currency = draw(st.sampled_from(["USD", "EUR", "GBP"]))
+    return SalesOrder(1, 1, number, 1, draw(addresses), draw(addresses), created, deadline, currency, rows)
 
 
 @st.composite
