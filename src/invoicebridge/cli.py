@@ -1,4 +1,7 @@
-"""`invoicebridge …`: demo, serve, db upgrade, import. Reads settings once and passes them down."""
+"""`invoicebridge …`: demo, serve, worker, db upgrade, import, invoice. Reads settings once and passes them down.
+
+The demo is the one place invoicebridge and qbo_sandbox meet (DESIGN §2): it runs the sandbox in-process, with
+its state in the demo's data directory, and connects the demo company to it."""
 
 from __future__ import annotations
 
@@ -11,13 +14,17 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
+from invoicebridge import demo_setup
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.demo import seed_demo
 from invoicebridge.domain import InvoiceBridgeError, PageRequest
+from invoicebridge.jobs import worker as worker_module
 from invoicebridge.settings import Settings
 from invoicebridge.store.migrate import upgrade
 from invoicebridge.sync.order_import import ImportFileError, ImportReport, OrderImporter
 from invoicebridge.web.app import create_app
+from qbo_sandbox.sandbox import SandboxConfig
+from qbo_sandbox.server import SandboxServer
 
 app = typer.Typer(help="invoicebridge: sales orders in, QuickBooks Online invoices out.", no_args_is_help=True)
 db = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -26,10 +33,27 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _settings(**overrides: object) -> Settings:
+ENV_FILE: Path | None = None  # set by --env-file
+
+
+@app.callback()
+def _options(
+    env_file: Annotated[
+        Path | None,
+        typer.Option("--env-file", help="read INVOICEBRIDGE_* settings from this file (the demo writes one)"),
+    ] = None,
+) -> None:
+    global ENV_FILE
+    if env_file is not None and not env_file.is_file():
+        err.print(f"[red]No such settings file:[/red] {env_file}")
+        raise typer.Exit(2)
+    ENV_FILE = env_file
+
+
+def _settings(env_file: Path | None = None, **overrides: object) -> Settings:
     try:
         given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
-        return Settings(**given)
+        return Settings(_env_file=env_file or ENV_FILE, **given)
     except ValueError as error:
         err.print(f"[red]Invalid settings:[/red] {error}")
         raise typer.Exit(2) from None
@@ -57,22 +81,89 @@ def serve(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="where the demo's SQLite file lives")] = Path("var/demo"),
+    data_dir: Annotated[Path, typer.Option(help="where the demo's SQLite files live")] = Path("var/demo"),
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="the built-in QuickBooks sandbox's port")] = 8765,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="create the data and exit")] = False,
 ) -> None:
-    """Create a demo order book on SQLite with sample data, then serve the API."""
-    settings = _settings(data_dir=data_dir, database_url="", host=host, port=port)
-    container = build(settings, migrate=True)
+    """The demo: sample order book on SQLite, the built-in QuickBooks sandbox connected, worker and API served."""
+    sandbox = SandboxServer(SandboxConfig(), port=sandbox_port, db=_ensure(data_dir) / "sandbox.db")
+    sandbox.start()
+    container: Container | None = None
     try:
+        qbo = demo_setup.sandbox_app(sandbox.url, data_dir, f"http://{host}:{port}")
+        env_file = demo_setup.write_env_file(data_dir, sandbox.url, qbo)
+        settings = _settings(env_file, data_dir=data_dir, database_url="", host=host, port=port)
+        container = build(settings, migrate=True)
         summary = seed_demo(container.orderbook, datetime.now(UTC))
         verb = "Created" if summary.created else "Found"
         console.print(f"{verb} demo company {summary.company.name!r} (id {summary.company.id}) in {data_dir}")
+        demo_setup.connect(container, summary.company.id or 0, sandbox.url, qbo)
+        console.print(f"QuickBooks sandbox: {sandbox.url}/app (company {qbo['realm_id']}), connected.")
+        console.print(f"Invoice from another shell: invoicebridge --env-file {env_file} invoice SO-1001")
         if not no_serve:
-            _serve(container, host, port)
+            consumer = worker_module.consumer(container.jobs.huey)
+            consumer.start()
+            try:
+                _serve(container, host, port)
+            finally:
+                consumer.stop(graceful=True)
+    finally:
+        if container is not None:
+            container.close()
+        sandbox.stop()
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker threads")] = 2,
+) -> None:
+    """Run queued jobs (invoicing, webhooks, COGS) and the periodic CDC poll, until Ctrl-C / SIGTERM."""
+    container = build(_settings(), migrate=True)
+    try:
+        console.print(f"Worker with {workers} threads; CDC poll every {container.settings.cdc_poll_minutes} min.")
+        worker_module.run(container.jobs.huey, workers)
     finally:
         container.close()
+
+
+@app.command()
+def invoice(
+    numbers: Annotated[list[str], typer.Argument(help="SO numbers, e.g. SO-1001")],
+    company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
+) -> None:
+    """Create the QuickBooks invoice of each SO now and print the outcome and the link."""
+    container = build(_settings(), migrate=True)
+    failed = 0
+    try:
+        company_id = company or _only_company(container)
+        for number in numbers:
+            try:
+                order = container.orderbook.get_sales_order_by_number(company_id, number).order
+            except InvoiceBridgeError as error:
+                err.print(f"{number}: [red]{error}[/red]")
+                failed += 1
+                continue
+            link = container.invoicing.create_invoice(company_id, order.id or 0)
+            url = container.invoice_url(company_id, link.qbo_invoice_id)
+            if link.qbo_invoice_id:
+                console.print(f"{number}: {link.status_text} — invoice {link.doc_number or link.qbo_invoice_id}  {url}")
+            else:
+                failed += 1
+                reason = f" — {link.error_message}" if link.error_message else ""
+                console.print(f"{number}: [yellow]{link.status_text}[/yellow]{reason}")
+                if link.error_detail:
+                    console.print(f"  {link.error_detail}", style="dim")
+    finally:
+        container.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _ensure(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 @db.command("upgrade")

@@ -38,7 +38,7 @@ def test_db_upgrade_creates_the_schema_in_the_data_dir(env: Path) -> None:
 def test_demo_creates_about_fifty_orders_in_mixed_states_once(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     for _ in range(2):  # running the demo again must not duplicate anything
-        result = CliRunner().invoke(app, ["demo", "--no-serve", "--data-dir", str(data)])
+        result = CliRunner().invoke(app, ["demo", "--no-serve", "--data-dir", str(data), *sandbox_port()])
         assert result.exit_code == 0, result.output
     container = build(Settings(data_dir=data))
     book = container.orderbook
@@ -53,7 +53,7 @@ def test_demo_creates_about_fifty_orders_in_mixed_states_once(tmp_path: Path) ->
 
 def test_import_prints_a_report_and_fails_when_an_order_is_refused(env: Path) -> None:
     runner = CliRunner()
-    runner.invoke(app, ["demo", "--no-serve", "--data-dir", str(env)])
+    runner.invoke(app, ["demo", "--no-serve", "--data-dir", str(env), *sandbox_port()])
     result = runner.invoke(app, ["import", str(EXAMPLE)])
     assert result.exit_code == 1
     assert "Imported 3, skipped 0, refused 1." in result.output
@@ -79,22 +79,51 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_demo_serves_the_sample_orders_over_http(tmp_path: Path) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "invoicebridge.cli", "demo", "--data-dir", str(tmp_path), "--port", str(port)]
+def sandbox_port() -> list[str]:
+    return ["--sandbox-port", str(free_port())]
+
+
+def test_demo_serves_the_sample_orders_and_invoices_them_in_its_sandbox(tmp_path: Path) -> None:
+    """The README's demo: API up with sample data, connected to the built-in sandbox; SOs invoiced from the API
+    and the CLI; an invoice deleted in the sandbox's UI sets its SO back through the demo's own worker."""
+    port, sandbox = free_port(), free_port()
+    command = [sys.executable, "-m", "invoicebridge.cli", "demo", "--data-dir", str(tmp_path), "--port", str(port),
+               "--sandbox-port", str(sandbox)]  # fmt: skip
     log = (tmp_path / "demo.log").open("wb")
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+    api = f"http://127.0.0.1:{port}/api/companies/1"
     try:
         response = None
         for _ in range(150):  # up to ~30 s for a cold start on a loaded machine; not a timing assertion
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/companies/1/sales-orders?limit=100")
+                response = httpx.get(f"{api}/sales-orders?limit=100")
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
         assert response is not None, (tmp_path / "demo.log").read_text()
         assert response.status_code == 200
         assert len(response.json()["items"]) == 50
+
+        made = httpx.post(f"{api}/sales-orders/1/invoice", timeout=30).json()
+        assert made["status"] == "Invoice created (QBO)", made
+        assert made["url"].startswith(f"http://127.0.0.1:{sandbox}/app/invoice?txnId=")
+        assert httpx.get(made["url"]).status_code == 200
+
+        result = CliRunner().invoke(app, ["--env-file", str(tmp_path / "invoicebridge.env"), "invoice", "SO-1002"])
+        assert result.exit_code == 0, result.output
+        assert "SO-1002: Invoice created (QBO)" in result.output
+
+        realm = made["url"].split("realmId=")[1]
+        deleted = httpx.post(f"http://127.0.0.1:{sandbox}/app/invoice/delete",
+                             data={"txnId": made["qbo_invoice_id"], "realmId": realm})  # fmt: skip
+        assert deleted.status_code in (200, 303)
+        state = ""
+        for _ in range(100):  # the webhook, queued by the web app and run by the demo's worker
+            state = httpx.get(f"{api}/sales-orders/1/invoice").json()["state"]
+            if state == "not_invoiced":
+                break
+            time.sleep(0.1)
+        assert state == "not_invoiced", (tmp_path / "demo.log").read_text()
     finally:
         server.terminate()
         server.wait(timeout=30)
