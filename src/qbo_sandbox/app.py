@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,7 +34,6 @@ def create_app(sandbox: Sandbox, store: SqliteStore | None = None) -> Starlette:
 
     routes = [
         Route("/", _home, methods=["GET"]),
-        Route("/_sandbox/health", _health, methods=["GET"]),
         *api.routes(sandbox),
         *oauth.routes(sandbox.registry, companies),
         *control.routes(sandbox),
@@ -48,10 +47,6 @@ def create_app(sandbox: Sandbox, store: SqliteStore | None = None) -> Starlette:
 
 async def _home(request: Request) -> Response:
     return RedirectResponse("/app", status_code=302)
-
-
-async def _health(request: Request) -> Response:
-    return JSONResponse({"ok": True})
 
 
 class _SaveRegistry:

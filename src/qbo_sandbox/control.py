@@ -55,8 +55,25 @@ def routes(sandbox: Sandbox) -> list[BaseRoute]:
         ("/_sandbox/limits", c.get_limits, ["GET"]),
         ("/_sandbox/limits", c.set_limits, ["PUT"]),
         ("/_sandbox/reset", c.reset, ["POST"]),
+        ("/_sandbox/health", c.health, ["GET"]),
     ]
-    return [Route(path, _guarded(handler), methods=methods) for path, handler, methods in table]
+    known = [Route(path, _guarded(handler), methods=methods) for path, handler, methods in table]
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [*known, Route("/_sandbox/{rest:path}", _unknown(known), methods=every)]
+
+
+def _unknown(known: list[Route]) -> Handler:
+    """Anything else under /_sandbox: 405 for a known path with another method, 404 otherwise — as JSON."""
+
+    async def endpoint(request: Request) -> Response:
+        path = request.url.path
+        allowed = sorted({m for route in known if route.path_regex.match(path) for m in route.methods or ()})
+        if allowed:
+            message = f"{request.method} is not allowed on {path} (allowed: {', '.join(allowed)})"
+            return JSONResponse({"error": message}, 405, headers={"Allow": ", ".join(allowed)})
+        return JSONResponse({"error": f"no control endpoint at {path}"}, 404)
+
+    return endpoint
 
 
 def _guarded(handler: Callable[[Request], Any]) -> Handler:
@@ -238,6 +255,9 @@ class _Control:
     async def reset(self, request: Request) -> tuple[int, Any]:
         self.s.reset()
         return 200, {"reset": True}
+
+    async def health(self, request: Request) -> tuple[int, Any]:
+        return 200, {"ok": True}
 
 
 async def _object(request: Request) -> dict[str, Any]:

@@ -374,3 +374,27 @@ def test_unknown_company_in_control_paths_is_404(control: httpx.Client) -> None:
         control.delete("/_sandbox/companies/404"),
     ):
         assert _error(response, 404) == "no company with realm_id '404'"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/_sandbox/reset", "POST"),
+        ("DELETE", "/_sandbox/apps", "GET, HEAD, POST"),
+        ("POST", "/_sandbox/health", "GET, HEAD"),
+        ("PUT", "/_sandbox/companies/1/faults", "DELETE, GET, HEAD, POST"),
+        ("GET", "/_sandbox/webhooks/flush", "POST"),
+    ],
+)
+def test_a_known_path_with_another_method_is_405(control: httpx.Client, method: str, path: str, allowed: str) -> None:
+    answer = control.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+    assert answer.json() == {"error": f"{method} is not allowed on {path} (allowed: {allowed})"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+def test_an_unknown_control_path_is_404(control: httpx.Client, method: str) -> None:
+    answer = control.request(method, "/_sandbox/nothing/here")
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no control endpoint at /_sandbox/nothing/here"}
