@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from qbo_sandbox import faults
 
 CENT = Decimal("0.01")
+# Amounts, quantities and rates must stay below 10^15 (QBO's money fields hold 15 digits before the point —
+# unconfirmed); products and sums of such numbers are rounded to cents in a context wide enough to hold them.
+LARGEST = Decimal(10) ** 15
+WIDE = Context(prec=64)
 
 
 class RealmView(Protocol):
@@ -120,7 +124,7 @@ def amount(value: object, element: str) -> Decimal:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         raise _bad_number(value, element) from None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) >= LARGEST:
         raise _bad_number(value, element)
     return number
 
@@ -138,7 +142,7 @@ def company_today(view: RealmView) -> date:
 
 
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def ref(value: str, name: str | None = None) -> dict[str, str]:
@@ -157,11 +161,11 @@ def unique_name(view: RealmView, entity: str, key: str, value: str, own_id: str 
 
 
 def home_currency(view: RealmView) -> str:
-    return str(view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "USD"))
+    return str(((view.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value", "USD"))
 
 
 def multicurrency(view: RealmView) -> bool:
-    return bool(view.preferences().get("CurrencyPrefs", {}).get("MultiCurrencyEnabled", False))
+    return bool((view.preferences().get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled", False))
 
 
 def currency_ref(view: RealmView, body: dict[str, Any]) -> dict[str, str]:

@@ -16,12 +16,14 @@ ISO_CODES = frozenset(
 def preferences(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
     """Multicurrency, once on, cannot be turned off (as in QBO); the home currency cannot change."""
     entity = dict(body)
-    before = (current or {}).get("CurrencyPrefs", {})
-    after = entity.get("CurrencyPrefs", {})
+    before = (current or {}).get("CurrencyPrefs") or {}
+    after = entity.get("CurrencyPrefs") or {}
     if before.get("MultiCurrencyEnabled") and not after.get("MultiCurrencyEnabled", True):
         raise business("Multicurrency cannot be turned off once it is on.", "MultiCurrencyEnabled")
     if before.get("HomeCurrency") and after.get("HomeCurrency", before["HomeCurrency"]) != before["HomeCurrency"]:
         raise business("The home currency cannot be changed.", "HomeCurrency")
+    # what cannot change stays when an update leaves it out (or sends CurrencyPrefs null)
+    entity["CurrencyPrefs"] = {**before, **after} if before else entity.get("CurrencyPrefs")
     return Outcome(entity)
 
 
@@ -32,7 +34,7 @@ def company_info(view: RealmView, body: dict[str, Any], current: dict[str, Any] 
 
 
 def company_currency(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
-    multicurrency = view.preferences().get("CurrencyPrefs", {}).get("MultiCurrencyEnabled", False)
+    multicurrency = (view.preferences().get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled", False)
     if not multicurrency:
         raise business("Currencies can be added only when multicurrency is on.", "CompanyCurrency")
     entity = dict(body)
@@ -51,7 +53,7 @@ def exchange_rate(view: RealmView, body: dict[str, Any], current: dict[str, Any]
     required(entity, "SourceCurrencyCode")
     entity["Rate"] = amount(required(entity, "Rate"), "Rate")
     entity.setdefault(
-        "TargetCurrencyCode", view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value")
+        "TargetCurrencyCode", ((view.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
     )
     entity.setdefault("AsOfDate", company_today(view).isoformat())
     return Outcome(entity)

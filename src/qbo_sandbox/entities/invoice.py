@@ -50,7 +50,7 @@ def invoice(view: RealmView, body: dict[str, Any], current: dict[str, Any] | Non
     entity["Line"] = [*lines, {"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}]
     entity["TotalAmt"] = total
     entity["Balance"] = total
-    entity["HomeTotalAmt"] = cents(total * Decimal(str(entity.get("ExchangeRate", 1))))
+    entity["HomeTotalAmt"] = cents(total * amount(entity.get("ExchangeRate", 1), "ExchangeRate"))
     entity.setdefault("EmailStatus", "NotSet")
     entity.setdefault("PrintStatus", "NotSet")
     return Outcome(entity, _stock_moves(view, _sold(inventory), _sold_by(view, current)))
@@ -91,7 +91,7 @@ def _texts(entity: dict[str, Any]) -> None:
 def _doc_number(view: RealmView, entity: dict[str, Any], current: dict[str, Any] | None) -> str | None:
     """Custom transaction numbers on: the number sent (none stays none), unique among invoices (6140).
     Off: QBO numbers it; a number sent is ignored (our reading of the DocNumber field docs)."""
-    custom = view.preferences().get("SalesFormsPrefs", {}).get("CustomTxnNumbers", False)
+    custom = (view.preferences().get("SalesFormsPrefs") or {}).get("CustomTxnNumbers", False)
     if not custom:
         return current.get("DocNumber") if current else view.next_doc_number()
     number = entity.get("DocNumber")
@@ -113,7 +113,7 @@ def _doc_number(view: RealmView, entity: dict[str, Any], current: dict[str, Any]
 def _terms_and_due_date(view: RealmView, entity: dict[str, Any], customer: dict[str, Any]) -> None:
     """Terms sent, else the customer's, else the company's default; DueDate from TxnDate + DueDays if not sent."""
     terms = entity.get("SalesTermRef") or customer.get("SalesTermRef")
-    terms = terms or view.preferences().get("SalesFormsPrefs", {}).get("DefaultTerms")
+    terms = terms or (view.preferences().get("SalesFormsPrefs") or {}).get("DefaultTerms")
     if terms:
         found = reference(view, "Term", terms, "SalesTermRef")
         entity["SalesTermRef"] = {"value": found["Id"], "name": found.get("Name")}
@@ -121,12 +121,15 @@ def _terms_and_due_date(view: RealmView, entity: dict[str, Any], customer: dict[
     else:
         days = 0
     if not entity.get("DueDate"):
-        entity["DueDate"] = (date.fromisoformat(str(entity["TxnDate"])) + timedelta(days=days)).isoformat()
+        try:
+            entity["DueDate"] = (date.fromisoformat(str(entity["TxnDate"])[:10]) + timedelta(days=days)).isoformat()
+        except OverflowError:
+            raise business("The due date the terms give is past the year 9999.", "DueDate") from None
 
 
 def _currency(view: RealmView, entity: dict[str, Any], customer: dict[str, Any]) -> None:
     """The invoice's currency must be its customer's (multicurrency or not)."""
-    own = customer.get("CurrencyRef", {}).get("value")
+    own = (customer.get("CurrencyRef") or {}).get("value")
     entity["CurrencyRef"] = currency_ref(
         view, {"CurrencyRef": entity.get("CurrencyRef") or customer.get("CurrencyRef")}
     )
@@ -139,10 +142,12 @@ def _currency(view: RealmView, entity: dict[str, Any], customer: dict[str, Any])
         entity["ExchangeRate"] = 1
     elif "ExchangeRate" not in entity:
         entity["ExchangeRate"] = _rate(view, entity["CurrencyRef"]["value"])
+    elif amount(entity["ExchangeRate"], "ExchangeRate") <= 0:
+        raise business("ExchangeRate must be more than 0.", "ExchangeRate")
 
 
 def _home(view: RealmView) -> str:
-    return str(view.preferences().get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "USD"))
+    return str(((view.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value", "USD"))
 
 
 def _rate(view: RealmView, code: str) -> Decimal:
@@ -210,7 +215,7 @@ def _tax(view: RealmView, entity: dict[str, Any], lines: list[dict[str, Any]]) -
         line_detail["NetAmountTaxable"] = cents(net)
         tax_lines.append({"Amount": tax, "DetailType": "TaxLineDetail", "TaxLineDetail": line_detail})
     detail: dict[str, Any] = {"TotalTax": total, "TaxLine": tax_lines}
-    if us and entity.get("TxnTaxDetail", {}).get("TxnTaxCodeRef"):
+    if us and (entity.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef"):
         detail["TxnTaxCodeRef"] = entity["TxnTaxDetail"]["TxnTaxCodeRef"]
     entity["TxnTaxDetail"] = detail
     return total

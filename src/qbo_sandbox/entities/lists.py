@@ -21,6 +21,7 @@ from qbo_sandbox.entities.common import (
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 ITEM_TYPES = ("Inventory", "NonInventory", "Service")
+MAX_DUE_DAYS = 999  # QBO's terms form takes up to three digits (unconfirmed)
 ACCOUNT_CLASSIFICATION = {
     "Bank": "Asset", "Other Current Asset": "Asset", "Fixed Asset": "Asset", "Other Asset": "Asset",
     "Accounts Receivable": "Asset", "Equity": "Equity", "Expense": "Expense", "Other Expense": "Expense",
@@ -50,7 +51,7 @@ def customer(view: RealmView, body: dict[str, Any], current: dict[str, Any] | No
     if current is not None and not entity.get("CurrencyRef"):
         entity["CurrencyRef"] = current.get("CurrencyRef")  # a full update that leaves it out keeps it
     currency = currency_ref(view, entity)
-    if current is not None and current.get("CurrencyRef", {}).get("value") != currency["value"]:
+    if current is not None and (current.get("CurrencyRef") or {}).get("value") != currency["value"]:
         raise business("The currency of a customer cannot be changed once it is set.", "CurrencyRef")
     entity["CurrencyRef"] = currency
     entity.setdefault("Active", True)
@@ -121,8 +122,8 @@ def term(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) 
     max_length(name, 31, "Name")
     unique_name(view, "Term", "Name", name, _own_id(current))
     days = amount(entity.get("DueDays", 0), "DueDays")
-    if days < 0 or days != days.to_integral_value():
-        raise business("DueDays must be a whole number of days, 0 or more.", "DueDays")
+    if days < 0 or days > MAX_DUE_DAYS or days != days.to_integral_value():
+        raise business(f"DueDays must be a whole number of days from 0 to {MAX_DUE_DAYS}.", "DueDays")
     entity["DueDays"] = int(days)
     entity.setdefault("Type", "STANDARD")
     entity.setdefault("Active", True)

@@ -574,3 +574,65 @@ def test_sparse_must_be_a_boolean(qbo: Qbo) -> None:
     body = {"Id": made["Id"], "SyncToken": "0", "sparse": "false", "DisplayName": "Sparse Flag Co"}
     fault(qbo.post("customer", json=body), 400, "2010", element="sparse")
     assert ok(qbo.get(f"customer/{made['Id']}"), "Customer")["CompanyName"] == "Kept"
+
+
+# -- numbers and dates at the edges: Faults, never a crash -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "element"),
+    [
+        ({"Amount": 10**27}, "Amount"),
+        ({"Amount": "1e30"}, "Amount"),
+        ({"Amount": "NaN"}, "Amount"),
+        ({"SalesItemLineDetail": {"Qty": 10**40, "UnitPrice": 1}}, "Qty"),
+        ({"SalesItemLineDetail": {"Qty": 1, "UnitPrice": "Infinity"}}, "UnitPrice"),
+    ],
+)
+def test_numbers_too_large_or_not_finite_are_2090(qbo: Qbo, line: dict[str, Any], element: str) -> None:
+    cust, item = customer(qbo, "Big Co"), service_item(qbo, "Big Item")
+    body_line = {"DetailType": "SalesItemLineDetail", **line}
+    body_line["SalesItemLineDetail"] = {"ItemRef": {"value": item["Id"]}, **line.get("SalesItemLineDetail", {})}
+    error = fault(qbo.post("invoice", json=invoice_body(cust["Id"], body_line)), 400, "2090", element=element)
+    assert error["Message"] == "Invalid Number"
+
+
+def test_large_but_valid_amounts_round_to_cents(qbo: Qbo) -> None:
+    cust, item = customer(qbo, "Large Co"), service_item(qbo, "Large Item")
+    made = invoice(qbo, cust["Id"], sales_line(item["Id"], "1000", "999999999999.99"))
+    assert money(made["TotalAmt"]) == money("999999999999990.00")
+    line = {"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]},
+            "Qty": "3", "UnitPrice": "0.3333"}}  # fmt: skip
+    assert money(invoice(qbo, cust["Id"], line)["TotalAmt"]) == money("1.00")
+
+
+def test_terms_and_dates_at_the_edges(qbo: Qbo) -> None:
+    fault(qbo.post("term", json={"Name": "Forever", "DueDays": 1000}), 400, "6000", element="DueDays")
+    assert create(qbo, "Term", {"Name": "Long", "DueDays": 999})["DueDays"] == 999
+    cust, item = customer(qbo, "Edge Co"), service_item(qbo, "Edge Item")
+    late = invoice_body(cust["Id"], sales_line(item["Id"]), TxnDate="9999-12-31")
+    fault(qbo.post("invoice", json=late), 400, "6000", element="DueDate")
+    kept = invoice(qbo, cust["Id"], sales_line(item["Id"]), TxnDate="9999-12-31", DueDate="9999-12-31")
+    assert kept["DueDate"] == "9999-12-31"
+    assert invoice(qbo, cust["Id"], sales_line(item["Id"]), TxnTaxDetail=None)["TxnTaxDetail"]["TotalTax"] == 0
+
+
+def test_foreign_invoice_exchange_rate_must_be_a_positive_number(control: httpx.Client) -> None:
+    co = connect(control, country="GB", multicurrency=True, sample_data=False)
+    euro, item = customer(co, "Rate Co", CurrencyRef={"value": "EUR"}), service_item(co, "Rate Item")
+    no_tax = {"GlobalTaxCalculation": "NotApplicable"}
+    zero = invoice_body(euro["Id"], sales_line(item["Id"]), ExchangeRate=0, **no_tax)
+    fault(co.post("invoice", json=zero), 400, "6000", element="ExchangeRate")
+    text = invoice_body(euro["Id"], sales_line(item["Id"]), ExchangeRate="abc", **no_tax)
+    fault(co.post("invoice", json=text), 400, "2090", element="ExchangeRate")
+
+
+def test_preferences_currency_prefs_cannot_be_dropped(control: httpx.Client) -> None:
+    gb = connect(control, country="GB", multicurrency=True, sample_data=False)
+    prefs = ok(gb.get("preferences"), "Preferences")
+    body = {"Id": "1", "SyncToken": prefs["SyncToken"], "sparse": True, "CurrencyPrefs": None}
+    updated = ok(gb.post("preferences", json=body), "Preferences")
+    assert updated["CurrencyPrefs"] == {"MultiCurrencyEnabled": True, "HomeCurrency": {"value": "GBP"}}
+    partial = {"Id": "1", "SyncToken": updated["SyncToken"], "sparse": True, "CurrencyPrefs": {}}
+    assert ok(gb.post("preferences", json=partial), "Preferences")["CurrencyPrefs"] == updated["CurrencyPrefs"]
+    assert customer(gb, "Still Pounds")["CurrencyRef"]["value"] == "GBP"
