@@ -396,3 +396,30 @@ def test_a_slow_receiver_holds_back_only_its_own_app(control: httpx.Client) -> N
         assert fast_one.at - started < 0.8
         assert _verified(fast_one, other["verifier_token"])[0]["type"] == "qbo.invoice.created.v1"
         assert _verified(slow_one, qbo.app["verifier_token"])[0]["type"] == "qbo.invoice.created.v1"
+
+
+def test_deleting_a_journal_entry_in_the_web_ui_notifies(control: httpx.Client, receiver: Receiver) -> None:
+    qbo = connect(control)
+    _hook(control, qbo, receiver.url, "legacy")
+    accounts = {row["Name"]: row["Id"] for row in qbo.rows("select * from Account")}
+    lines = [
+        {"Amount": 100, "DetailType": "JournalEntryLineDetail",
+         "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {"value": accounts[name]}}}
+        for posting, name in (("Debit", "Checking"), ("Credit", "Services"))
+    ]  # fmt: skip
+    made = qbo.post("journalentry", json={"Line": lines})
+    assert made.status_code == 200, made.text
+    journal_id = made.json()["JournalEntry"]["Id"]
+    deleted = control.post("/app/journal/delete", data={"realmId": qbo.realm_id, "txnId": journal_id})
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == f"/app/journals?realmId={qbo.realm_id}"
+    again = control.post("/app/journal/delete", data={"realmId": qbo.realm_id, "txnId": journal_id})
+    assert again.status_code == 404
+    _flush(control)
+    entities = [
+        (e["name"], e["id"], e["operation"])
+        for received in receiver.received()
+        for n in _verified(received, qbo.app["verifier_token"])["eventNotifications"]
+        for e in n["dataChangeEvent"]["entities"]
+    ]
+    assert entities == [("JournalEntry", journal_id, "Create"), ("JournalEntry", journal_id, "Delete")]
