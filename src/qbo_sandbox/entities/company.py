@@ -27,9 +27,16 @@ def preferences(view: RealmView, body: dict[str, Any], current: dict[str, Any] |
     return Outcome(entity)
 
 
+COMPANY_FIXED = ("Country", "DefaultTimeZone")  # set when the company is made; the tax model and dates hang on them
+
+
 def company_info(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    """CompanyName is required; the country and time zone cannot be changed through the API (unconfirmed)."""
     entity = dict(body)
     required(entity, "CompanyName")
+    for key in COMPANY_FIXED:
+        if current is not None and key in current:
+            entity[key] = current[key]
     return Outcome(entity)
 
 

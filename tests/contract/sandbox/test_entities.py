@@ -411,3 +411,14 @@ def test_company_info_read_and_update(qbo: Qbo) -> None:
     assert updated["SyncToken"] == str(int(info["SyncToken"]) + 1)
     empty = {"Id": "1", "SyncToken": updated["SyncToken"], "sparse": True, "CompanyName": ""}
     fault(qbo.post("companyinfo", json=empty), 400, "2020", element="CompanyName")
+
+
+def test_company_info_country_and_time_zone_cannot_change(qbo: Qbo) -> None:
+    info = ok(qbo.get(f"companyinfo/{qbo.realm_id}"), "CompanyInfo")
+    body = {"Id": "1", "SyncToken": info["SyncToken"], "sparse": True, "Country": "GB", "DefaultTimeZone": 5}
+    updated = ok(qbo.post("companyinfo", json=body), "CompanyInfo")
+    assert updated["Country"] == "US" and updated["DefaultTimeZone"] == "America/Los_Angeles"
+    # the company still works: US sales tax codes, dates in its zone
+    cust, item = customer(qbo, "After Info Co"), service_item(qbo, "After Info Item")
+    made = invoice(qbo, cust["Id"], sales_line(item["Id"], "1", "10", TaxCodeRef={"value": "TAX"}))
+    assert money(made["TotalAmt"]) > 10
