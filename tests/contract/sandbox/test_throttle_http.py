@@ -73,7 +73,7 @@ def test_limits_are_per_company_and_per_app(control: httpx.Client, limited: Qbo)
 
 def test_too_many_concurrent_requests_are_throttled(control: httpx.Client, limited: Qbo) -> None:
     control.post(f"/_sandbox/companies/{limited.realm_id}/faults",
-                 json={"kind": "latency", "seconds": 0.6, "count": None}).raise_for_status()  # fmt: skip
+                 json={"kind": "latency", "seconds": 0.8, "count": None}).raise_for_status()  # fmt: skip
     barrier = threading.Barrier(3)
     answers: list[httpx.Response] = []
     lock = threading.Lock()
