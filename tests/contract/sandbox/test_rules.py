@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.contract.sandbox.conftest import Qbo, connect
 from tests.contract.sandbox.contract_support import (
     account_id,
@@ -26,6 +28,8 @@ from tests.contract.sandbox.contract_support import (
     service_item,
     term_id,
 )
+
+from qbo_sandbox.server import SandboxServer
 
 # -- names -------------------------------------------------------------------------------------------------
 
@@ -636,3 +640,68 @@ def test_preferences_currency_prefs_cannot_be_dropped(control: httpx.Client) -> 
     partial = {"Id": "1", "SyncToken": updated["SyncToken"], "sparse": True, "CurrencyPrefs": {}}
     assert ok(gb.post("preferences", json=partial), "Preferences")["CurrencyPrefs"] == updated["CurrencyPrefs"]
     assert customer(gb, "Still Pounds")["CurrencyRef"]["value"] == "GBP"
+
+
+# -- the property: a mutated body is a Fault or a success, never a 500 ---------------------------------------------
+
+EDGE_VALUES = st.sampled_from(
+    [None, "", "1", "999", "TAX", "EUR", "2026-02-30", "9999-12-31", "x:y", "NaN", "1e400", 10**28, -(10**28),
+     1e300, -1, 0, True, [], {}, {"value": None}, {"value": ["1"]}]
+)  # fmt: skip
+ODD_VALUES = st.one_of(
+    EDGE_VALUES,
+    st.recursive(
+        st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=4)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=2), st.dictionaries(st.sampled_from(["value", "name", "x"]), inner, max_size=2)
+        ),
+        max_leaves=4,
+    ),
+)
+
+
+def _paths(obj: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix] if prefix else []
+    children = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
+    for key, value in children:
+        found += _paths(value, (*prefix, key))
+    return found
+
+
+def _replace(obj: Any, path: tuple[object, ...], value: object) -> Any:
+    if not path:
+        return value
+    copied = dict(obj) if isinstance(obj, dict) else list(obj)
+    copied[path[0]] = _replace(copied[path[0]], path[1:], value)  # type: ignore[index]
+    return copied
+
+
+def test_mutated_bodies_never_answer_500(sandbox_server: SandboxServer) -> None:
+    with httpx.Client(base_url=sandbox_server.url, timeout=10) as control:
+        co = connect(control, country="GB", multicurrency=True)
+        vat = find_id(co, "TaxCode", "Name", "20.0% S")
+        pump = find_id(co, "Item", "Name", "Pump")
+        bases = {
+            "invoice": invoice_body("1", sales_line(pump, "2", "15", TaxCodeRef={"value": vat}), TxnDate="2026-01-02",
+                                    SalesTermRef={"value": "2"}, GlobalTaxCalculation="TaxExcluded", ExchangeRate=1),
+            "customer": {"DisplayName": "Mutant", "PrimaryEmailAddr": {"Address": "m@x.com"},
+                         "CurrencyRef": {"value": "EUR"}},
+            "item": {"Name": "Mutant", "Type": "Service", "UnitPrice": 5, "IncomeAccountRef": {"value": "1"}},
+            "term": {"Name": "Mutant", "DueDays": 10},
+        }  # fmt: skip
+        choices = [(entity, path) for entity, body in bases.items() for path in _paths(body)]
+
+        @settings(max_examples=100)
+        @given(choice=st.sampled_from(choices), value=ODD_VALUES, suffix=st.integers(0, 10**6))
+        def check(choice: tuple[str, tuple[object, ...]], value: object, suffix: int) -> None:
+            entity, path = choice
+            body = _replace(bases[entity], path, value)
+            for key in ("DisplayName", "Name"):
+                if body.get(key) == "Mutant":
+                    body[key] = f"Mutant {suffix}"  # keep duplicate names out of the way
+            response = co.post(entity, json=body)
+            assert response.status_code in (200, 400), response.text
+            if response.status_code == 400:
+                assert response.json()["Fault"]["type"] == "ValidationFault"
+
+        check()
