@@ -136,12 +136,15 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
 
     def make(
         country: str = "US", multicurrency: bool = False, custom_txn_numbers: bool = False, inventory: bool = False,
-        sample_data: bool = True, serve: bool = False, webhooks: bool = True, **settings_overrides: Any,
+        sample_data: bool = True, serve: bool = False, webhooks: bool = True, webhook_format: str = "cloudevents",
+        **settings_overrides: Any,
     ) -> World:  # fmt: skip
         port = free_port() if serve else 0
         hook = f"http://127.0.0.1:{port}/webhooks/qbo" if serve and webhooks else None
         callback = "http://127.0.0.1:8000/oauth/qbo/callback"
-        app = control.post("/_sandbox/apps", json={"redirect_uris": [callback], "webhook_url": hook}).json()
+        app = control.post(
+            "/_sandbox/apps", json={"redirect_uris": [callback], "webhook_url": hook, "webhook_format": webhook_format}
+        ).json()
         made = control.post("/_sandbox/companies", json={
             "name": f"Books {country}", "country": country, "multicurrency": multicurrency,
             "custom_txn_numbers": custom_txn_numbers, "sample_data": sample_data,

@@ -60,3 +60,23 @@ def test_deleted_in_qbo_is_caught_by_one_cdc_poll_with_webhooks_off(make_world: 
     assert _state(world, order.id) is InvoiceState.NOT_INVOICED
     world.app.jobs.poll_all()  # idempotent: a second round changes nothing
     assert _state(world, order.id) is InvoiceState.NOT_INVOICED
+
+
+def test_legacy_format_and_duplicate_deliveries(make_world: WorldFactory) -> None:
+    world = make_world("AU", serve=True, webhook_format="legacy")
+    put = world.control.put(f"/_sandbox/companies/{world.realm_id}/webhooks", json={"duplicate": True})
+    assert put.status_code == 200
+    orders = [world.order(world.customer(f"Legacy {n} Pty")) for n in range(2)]
+    links = [world.invoice(order) for order in orders]
+    for link in links:
+        _delete_in_qbo_ui(world, str(link.qbo_invoice_id))
+    started = time.monotonic()
+    while any(_state(world, order.id or 0) is not InvoiceState.NOT_INVOICED for order in orders):
+        assert time.monotonic() - started < 5, "not set back within 5 seconds"
+        time.sleep(0.05)
+    world.control.post("/_sandbox/webhooks/flush", json={"timeout": 10})
+    deliveries = world.control.get("/_sandbox/webhooks/deliveries").json()["deliveries"]
+    ours = [d for d in deliveries if d["client_id"] == world.app.settings.qbo_client_id]
+    assert any(d["duplicate"] for d in ours)  # delivered twice, handled once
+    assert all(d["status"] == "delivered" for d in ours)
+    assert all('"eventNotifications"' in d["body"] for d in ours)
