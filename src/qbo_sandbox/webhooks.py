@@ -44,7 +44,7 @@ import httpx
 from qbo_sandbox.oauth import App, OAuthRegistry
 from qbo_sandbox.webhook_payloads import ChangeEventLike, cloudevents_body, encode, legacy_body, sign
 
-RECEIVER_TIMEOUT = 3.0
+RECEIVER_TIMEOUT = 10.0
 SENDERS = 8  # deliveries posted at once (to different apps; an app's own deliveries go one at a time)
 INTUIT_RETRY_DELAYS = (10.0, 20.0, 30.0, 300.0, 1200.0, 7200.0, 14400.0, 21600.0)
 DEFAULT_RETRY_DELAYS = tuple(delay / 100 for delay in INTUIT_RETRY_DELAYS[:4])
