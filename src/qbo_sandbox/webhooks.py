@@ -15,7 +15,7 @@ How a change becomes a delivery:
    (Intuit: "you may not receive subsequent events until you correctly acknowledge the first"). The heads of
    different apps are posted side by side (a pool of sender threads), so one slow receiver delays no other app.
    A delivery fails on a non-2xx answer, a connection error or no answer within :data:`RECEIVER_TIMEOUT`
-   (Intuit: 3 s) and is retried after each of ``retry_delays`` in turn; once they are used up it is logged
+   (Intuit: 10 s) and is retried after each of ``retry_delays`` in turn; once they are used up it is logged
    as ``failed`` and dropped. Intuit retries after 10 s, 20 s, 30 s, 5 min, 20 min, 2 h, 4 h, 6 h and then
    every 6 h (its webhooks best-practices page); the sandbox's default is the first four intervals divided by
    100 — five attempts in about 4 s — so tests of a client's recovery stay fast.
