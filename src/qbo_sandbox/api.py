@@ -107,6 +107,10 @@ class _Handler:
         if head in SINGLETONS:
             return self._singleton(request, realm_id, segments, body, request_id)
         entity = entities.canonical_name(head)
+        if entity == "ExchangeRate" and request.method == "GET" and len(segments) == 1:
+            # GET exchangerate?sourcecurrencycode=EUR[&asofdate=yyyy-mm-dd], as quickbooks-ruby's fetch_by_currency
+            code, as_of = request.query_params.get("sourcecurrencycode"), request.query_params.get("asofdate")
+            return Call("read", lambda: _wrap(entity, backend.exchange_rate(realm_id, code, as_of)))
         if request.method == "GET":
             if len(segments) != 2:
                 raise _unsupported(rest)
@@ -119,6 +123,14 @@ class _Handler:
         backend = self.sandbox.backend
         if not isinstance(body, dict):
             raise _bad_body("the request body must be a JSON object")
+        if entity == "ExchangeRate" and "Id" not in body and not request.query_params.get("operation"):
+            # QBO sets a rate by currency and date, without Id (python-quickbooks' ExchangeRate.save)
+            return Call(
+                "update",
+                lambda: backend.run_once(
+                    realm_id, request_id, lambda: _wrap(entity, backend.set_exchange_rate(realm_id, body))
+                ),
+            )
         operation = request.query_params.get("operation") or ("update" if "Id" in body else "create")
         writes = {"create": backend.create, "update": backend.update, "delete": backend.delete, "void": backend.void}
         write = writes.get(operation.lower())

@@ -133,6 +133,11 @@ class Backend:
         result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._void(state, entity, body))
         return result
 
+    def set_exchange_rate(self, realm_id: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        """Set a currency's rate on a date (today when none is given): the rate of that day is updated, or made."""
+        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._set_rate(state, body))
+        return result
+
     def run_once(self, realm_id: str, request_id: str | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Run `work` (which makes its own backend calls) at most once per request id — how a whole batch
         request is replayed."""
@@ -202,6 +207,19 @@ class Backend:
         events = [ChangeEvent(state.realm_id, entity, stored["Id"], "Void", now)]
         return stored, events + self._side_effects(state, outcome.side_effects, now)
 
+    def _set_rate(self, state: RealmState, body: dict[str, Any]) -> tuple[dict[str, Any], list[ChangeEvent]]:
+        day = body.get("AsOfDate") or self.clock().astimezone(state.zone()).date().isoformat()
+        code = body.get("SourceCurrencyCode")
+        same_day = [
+            r for r in state.table("ExchangeRate").values()
+            if r.get("SourceCurrencyCode") == code and str(r.get("AsOfDate")) == str(day)
+        ]  # fmt: skip
+        if not same_day:
+            return self._create(state, "ExchangeRate", {**body, "AsOfDate": day})
+        current = same_day[0]
+        token = body.get("SyncToken") if body.get("SyncToken") not in (None, "") else current["SyncToken"]
+        return self._update(state, "ExchangeRate", {**body, "Id": current["Id"], "SyncToken": token, "sparse": True})
+
     def _current(self, state: RealmState, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         """The object a write names, after the Id and SyncToken checks."""
         entity_id = str(entities.common.required(body, "Id"))
@@ -253,6 +271,25 @@ class Backend:
             if found is None:
                 raise faults.not_found(entity, entity_id)
             return self._present(state, entity, found)
+
+    def exchange_rate(self, realm_id: str, code: str | None, as_of: str | None) -> dict[str, Any]:
+        """The rate of a currency on a date (the latest set on or before it; today when no date is given)."""
+        if not code:
+            raise faults.validation(
+                faults.REQUIRED_PARAM_MISSING, "Required param missing, need to supply the required value for the API",
+                "Required parameter sourcecurrencycode is missing in the request", "sourcecurrencycode",
+            )  # fmt: skip
+        with self._lock:
+            state = self.realm(realm_id)
+            day = as_of or self.clock().astimezone(state.zone()).date().isoformat()
+            rates = [
+                r
+                for r in state.table("ExchangeRate").values()
+                if str(r.get("SourceCurrencyCode", "")).upper() == code.upper() and str(r.get("AsOfDate", "")) <= day
+            ]
+            if not rates:
+                raise faults.not_found("ExchangeRate", f"{code} as of {day}")
+            return copy.deepcopy(max(rates, key=lambda r: (str(r.get("AsOfDate", "")), int(r["Id"]))))
 
     def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
         """Every stored object of an entity, as the API answers with it (derived fields included)."""

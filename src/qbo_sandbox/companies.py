@@ -72,7 +72,8 @@ def _set_default_terms(backend: Backend, realm: str, term_id: str) -> None:
 def _currencies(backend: Backend, realm: str, home: str) -> None:
     for code in seed.EXTRA_CURRENCIES[home]:
         backend.create(realm, "CompanyCurrency", {"Code": code})
-        rate = {"SourceCurrencyCode": code, "TargetCurrencyCode": home, "Rate": seed.RATES_TO_HOME[code]}
+        rate = {"SourceCurrencyCode": code, "TargetCurrencyCode": home, "Rate": seed.RATES_TO_HOME[code],
+                "AsOfDate": seed.COMPANY_START_DATE}  # fmt: skip
         backend.install(realm, "ExchangeRate", rate)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
 TIME_ZONE = {"US": "America/Los_Angeles", "GB": "Europe/London", "CA": "America/Toronto", "AU": "Australia/Sydney"}
 COUNTRIES = tuple(HOME_CURRENCY)
+COMPANY_START_DATE = "2025-01-01"  # also the date of the seeded exchange rates
 
 ACCOUNTS = [
     ("Sales of Product Income", "Income", "SalesOfProductIncome"),
@@ -80,7 +81,7 @@ def default_preferences(country: str, multicurrency: bool, custom_txn_numbers: b
 
 def default_company_info(name: str, country: str) -> dict[str, Any]:
     return {
-        "CompanyName": name, "LegalName": name, "Country": country, "CompanyStartDate": "2025-01-01",
+        "CompanyName": name, "LegalName": name, "Country": country, "CompanyStartDate": COMPANY_START_DATE,
         "DefaultTimeZone": TIME_ZONE[country], "SupportedLanguages": "en",
         "CompanyAddr": {"Line1": "2500 Garcia Ave", "City": "Mountain View", "Country": country},
     }  # fmt: skip

@@ -39,7 +39,7 @@ RULES: dict[str, tuple[frozenset[str], Rule | None]] = {
     "Invoice": (WRITE | {"delete", "void"}, invoice.invoice),
     "JournalEntry": (WRITE | {"delete"}, journal.journal_entry),
     "CompanyCurrency": (WRITE, company.company_currency),
-    "ExchangeRate": (READ | {"update"}, company.exchange_rate),
+    "ExchangeRate": (READ | {"create", "update"}, company.exchange_rate),  # set by currency and date (api.py)
     "Preferences": (READ | {"update"}, company.preferences),
     "CompanyInfo": (READ | {"update"}, company.company_info),
     "TaxCode": (READ, None),

@@ -56,9 +56,19 @@ def company_currency(view: RealmView, body: dict[str, Any], current: dict[str, A
 
 
 def exchange_rate(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:
+    """A rate into the home currency of an active foreign currency of a multicurrency company, more than 0."""
     entity = dict(body)
-    required(entity, "SourceCurrencyCode")
+    code = str(required(entity, "SourceCurrencyCode"))
+    if current is None:
+        if not (view.preferences().get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled", False):
+            raise business("Exchange rates can be set only when multicurrency is on.", "SourceCurrencyCode")
+        if not any(c.get("Code") == code and c.get("Active", True) for c in view.all("CompanyCurrency")):
+            raise business(f"The currency {code} is not active in this company.", "SourceCurrencyCode")
+    elif code != current.get("SourceCurrencyCode"):
+        raise business("The currency of an exchange rate cannot be changed.", "SourceCurrencyCode")
     entity["Rate"] = amount(required(entity, "Rate"), "Rate")
+    if entity["Rate"] <= 0:
+        raise business("Rate must be more than 0.", "Rate")
     entity.setdefault(
         "TargetCurrencyCode", ((view.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value")
     )

@@ -141,7 +141,7 @@ def _currency(view: RealmView, entity: dict[str, Any], customer: dict[str, Any])
     if entity["CurrencyRef"]["value"] == _home(view):
         entity["ExchangeRate"] = 1
     elif "ExchangeRate" not in entity:
-        entity["ExchangeRate"] = _rate(view, entity["CurrencyRef"]["value"])
+        entity["ExchangeRate"] = _rate(view, entity["CurrencyRef"]["value"], str(entity["TxnDate"]))
     elif amount(entity["ExchangeRate"], "ExchangeRate") <= 0:
         raise business("ExchangeRate must be more than 0.", "ExchangeRate")
 
@@ -150,9 +150,16 @@ def _home(view: RealmView) -> str:
     return str(((view.preferences().get("CurrencyPrefs") or {}).get("HomeCurrency") or {}).get("value", "USD"))
 
 
-def _rate(view: RealmView, code: str) -> Decimal:
-    rates = [r for r in view.all("ExchangeRate") if r.get("SourceCurrencyCode") == code]
-    return amount(rates[-1]["Rate"], "ExchangeRate") if rates else Decimal(1)
+def _rate(view: RealmView, code: str, day: str) -> Decimal:
+    """The currency's rate on the transaction date: the latest set on or before it (else the earliest there is)."""
+    rates = sorted(
+        (r for r in view.all("ExchangeRate") if r.get("SourceCurrencyCode") == code),
+        key=lambda r: (str(r.get("AsOfDate", "")), int(r["Id"])),
+    )
+    if not rates:
+        return Decimal(1)
+    on_or_before = [r for r in rates if str(r.get("AsOfDate", "")) <= day[:10]]
+    return amount((on_or_before or rates)[-1 if on_or_before else 0]["Rate"], "ExchangeRate")
 
 
 def _lines(view: RealmView, raw: object) -> tuple[list[dict[str, Any]], Decimal, list[tuple[dict[str, Any], Decimal]]]:

@@ -338,13 +338,49 @@ def test_company_currencies_and_exchange_rates_of_a_multicurrency_company(contro
     body = {"Id": rates[0]["Id"], "SyncToken": rates[0]["SyncToken"], "sparse": True, "Rate": "1.10"}
     updated = ok(gb.post("exchangerate", json=body), "ExchangeRate")
     assert money(updated["Rate"]) == money("1.10") and updated["SyncToken"] == "1"
-    fault(gb.post("exchangerate", json={"SourceCurrencyCode": "EUR", "Rate": 1}), 400, "500")
+
+
+def test_exchange_rate_read_by_currency_and_date(control: httpx.Client) -> None:
+    gb = connect(control, country="GB", multicurrency=True, sample_data=False)
+    seeded = ok(gb.get("exchangerate", sourcecurrencycode="EUR"), "ExchangeRate")
+    assert seeded["SourceCurrencyCode"] == "EUR" and seeded["TargetCurrencyCode"] == "GBP"
+    assert money(seeded["Rate"]) == money("1.08") and seeded["AsOfDate"] == "2025-01-01"
+    assert ok(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2026-06-01"), "ExchangeRate") == seeded
+    fault(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2024-12-31"), 400, "610")
+    fault(gb.get("exchangerate", sourcecurrencycode="JPY"), 400, "610")
+    fault(gb.get("exchangerate"), 400, "2020", element="sourcecurrencycode")
+
+
+def test_exchange_rate_set_without_id_as_python_quickbooks_does(control: httpx.Client) -> None:
+    gb = connect(control, country="GB", multicurrency=True, sample_data=False)
+    # python-quickbooks' ExchangeRate.save(): POST /exchangerate with no Id
+    body = {"AsOfDate": "2026-03-01", "SourceCurrencyCode": "EUR", "Rate": 1.15, "TargetCurrencyCode": "GBP"}
+    made = ok(gb.post("exchangerate", json=body), "ExchangeRate")
+    assert made["AsOfDate"] == "2026-03-01" and money(made["Rate"]) == money("1.15") and made["SyncToken"] == "0"
+    again = ok(gb.post("exchangerate", json={**body, "Rate": 1.16}), "ExchangeRate")
+    assert again["Id"] == made["Id"] and again["SyncToken"] == "1" and money(again["Rate"]) == money("1.16")
+    assert len(gb.rows("select * from ExchangeRate where SourceCurrencyCode = 'EUR'")) == 2
+    on_day = ok(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2026-03-15"), "ExchangeRate")
+    assert on_day["Id"] == made["Id"]
+    before = ok(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2026-02-28"), "ExchangeRate")
+    assert money(before["Rate"]) == money("1.08")
+    # an invoice takes the rate of its date
+    euro, item = customer(gb, "Rate Day Co", CurrencyRef={"value": "EUR"}), service_item(gb, "Rate Day Item")
+    for day, rate in (("2026-03-02", "1.16"), ("2026-02-01", "1.08")):
+        sale = invoice(gb, euro["Id"], sales_line(item["Id"]), TxnDate=day, GlobalTaxCalculation="NotApplicable")
+        assert money(sale["ExchangeRate"]) == money(rate)
+    fault(gb.post("exchangerate", json={**body, "SourceCurrencyCode": "JPY"}), 400, "6000")
+    fault(gb.post("exchangerate", json={**body, "Rate": 0}), 400, "6000", element="Rate")
+    fault(gb.post("exchangerate", json={**body, "Rate": 1.2, "SyncToken": "0"}), 400, "5010")
 
 
 def test_company_currency_refused_without_multicurrency(control: httpx.Client) -> None:
     gb = connect(control, country="GB", multicurrency=False, sample_data=False)
     assert gb.rows("select * from CompanyCurrency") == []
     fault(gb.post("companycurrency", json={"Code": "EUR"}), 400, "6000")
+    rate = {"SourceCurrencyCode": "EUR", "Rate": 1.1, "AsOfDate": "2026-01-01"}
+    fault(gb.post("exchangerate", json=rate), 400, "6000", element="SourceCurrencyCode")
+    fault(gb.get("exchangerate", sourcecurrencycode="EUR"), 400, "610")
 
 
 # -- Preferences and CompanyInfo ---------------------------------------------------------------------------
