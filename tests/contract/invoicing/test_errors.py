@@ -12,30 +12,37 @@ from tests.contract.invoicing.conftest import WorldFactory
 from invoicebridge.domain import InvoiceState, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Health
 
+COUNTRIES = pytest.mark.parametrize("country", ["US", "GB"])
 
-def test_customer_currency_mismatch(make_world: WorldFactory) -> None:
-    world = make_world("US", multicurrency=True)
+
+@COUNTRIES
+def test_customer_currency_mismatch(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country, multicurrency=True)
+    other = "GBP" if country == "US" else "USD"
     world.qbo_create("Customer", {"DisplayName": "Euro Buyer GmbH", "PrimaryEmailAddr": {"Address": "eu@buyer.example"},
                                   "CurrencyRef": {"value": "EUR"}})  # fmt: skip
-    ours = world.customer("Euro Buyer GmbH", "eu@buyer.example", currency="GBP")
+    ours = world.customer("Euro Buyer GmbH", "eu@buyer.example", currency=other)
     invoices = world.qbo_count("Invoice")
-    link = world.invoice(world.order(ours, currency="GBP"))
+    link = world.invoice(world.order(ours, currency=other))
     assert link.state is InvoiceState.FAILED
     assert link.error_code == "currency"
-    assert "Euro Buyer GmbH is kept in EUR, but this order is in GBP" in (link.error_message or "")
+    assert f"Euro Buyer GmbH is kept in EUR, but this order is in {other}" in (link.error_message or "")
     assert world.qbo_count("Invoice") == invoices
 
 
-def test_foreign_currency_without_multicurrency(make_world: WorldFactory) -> None:
-    world = make_world("US")
+@COUNTRIES
+def test_foreign_currency_without_multicurrency(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country)
     link = world.invoice(world.order(world.customer("Abroad Inc", currency="EUR"), currency="EUR"))
     assert link.state is InvoiceState.FAILED
     assert link.error_code == "currency"
-    assert "in USD, but this order is in EUR" in (link.error_message or "")
+    home = "USD" if country == "US" else "GBP"
+    assert f"in {home}, but this order is in EUR" in (link.error_message or "")
 
 
-def test_inactive_revenue_account(make_world: WorldFactory) -> None:
-    world = make_world("US")
+@COUNTRIES
+def test_inactive_revenue_account(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country)
     settings = world.app.connecting.connection(world.company_id).settings
     account = world.qbo_read("Account", settings.revenue_account_id)
     world.sandbox.sandbox.backend.update(world.realm_id, "Account", {
@@ -49,8 +56,9 @@ def test_inactive_revenue_account(make_world: WorldFactory) -> None:
     assert "QuickBooks error" in (link.error_detail or "")
 
 
-def test_missing_settings_stop_invoicing_before_any_call(make_world: WorldFactory) -> None:
-    world = make_world("GB")
+@COUNTRIES
+def test_missing_settings_stop_invoicing_before_any_call(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country)
     world.app.orderbook.create_tax_rate(world.company_id, "New rate 12%", "12")  # not mapped yet
     before = len(world.qbo_requests())
     link = world.invoice(world.order(world.customer("Settings Co")))
@@ -71,8 +79,9 @@ def test_incomplete_settings_are_refused(make_world: WorldFactory) -> None:
     assert [p.field for p in wrong_kind.value.problems] == ["revenue_account_id"]
 
 
-def test_revoked_connection_says_reconnect(make_world: WorldFactory) -> None:
-    world = make_world("US")
+@COUNTRIES
+def test_revoked_connection_says_reconnect(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country)
     order = world.order(world.customer("Revoked Co"))
     tokens = world.app.vault.load(world.company_id)
     assert tokens is not None
@@ -89,8 +98,9 @@ def test_revoked_connection_says_reconnect(make_world: WorldFactory) -> None:
     assert connection.last_refresh_error
 
 
-def test_throttling_that_outlasts_the_retries(make_world: WorldFactory) -> None:
-    world = make_world("US", qbo_max_attempts=2)
+@COUNTRIES
+def test_throttling_that_outlasts_the_retries(make_world: WorldFactory, country: str) -> None:
+    world = make_world(country, qbo_max_attempts=2)
     order = world.order(world.customer("Throttled Co"))
     world.inject("throttle", match="invoice", method="POST", count=None)
     link = world.invoice(order)
