@@ -155,7 +155,7 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
             data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox.url,
             qbo_client_id=app["client_id"], qbo_client_secret=app["client_secret"],
             token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01,
-            qbo_webhook_verifier_token=app["verifier_token"], jobs_immediate=True, **settings_overrides,
+            qbo_webhook_verifier_token=app["verifier_token"], **{"jobs_immediate": True, **settings_overrides},
         )  # fmt: skip
         container = build(settings, migrate=True)
         containers.append(container)
