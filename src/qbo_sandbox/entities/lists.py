@@ -47,7 +47,8 @@ def customer(view: RealmView, body: dict[str, Any], current: dict[str, Any] | No
     if email is not None and not EMAIL.match(str(email)):
         raise business(f"The e-mail address {email} is not valid.", "PrimaryEmailAddr")
     if entity.get("SalesTermRef"):
-        reference(view, "Term", entity["SalesTermRef"], "SalesTermRef")
+        terms = reference(view, "Term", entity["SalesTermRef"], "SalesTermRef")
+        entity["SalesTermRef"] = {"value": terms["Id"], "name": terms.get("Name")}
     if current is not None and not entity.get("CurrencyRef"):
         entity["CurrencyRef"] = current.get("CurrencyRef")  # a full update that leaves it out keeps it
     currency = currency_ref(view, entity)
@@ -76,12 +77,11 @@ def item(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) 
     kind = entity.setdefault("Type", "Service")
     if kind not in ITEM_TYPES:
         raise faults.validation(faults.INVALID_ENUMERATION, "Invalid Enumeration", f"Invalid Type: {kind}", "Type")
-    reference(view, "Account", required(entity, "IncomeAccountRef"), "IncomeAccountRef")
-    if entity.get("ExpenseAccountRef"):
-        reference(view, "Account", entity["ExpenseAccountRef"], "ExpenseAccountRef")
+    _account_ref(view, entity, "IncomeAccountRef", needed=True)
     if kind == "Inventory":
-        reference(view, "Account", required(entity, "AssetAccountRef"), "AssetAccountRef")
-        reference(view, "Account", required(entity, "ExpenseAccountRef"), "ExpenseAccountRef")
+        _account_ref(view, entity, "AssetAccountRef", needed=True)
+    _account_ref(view, entity, "ExpenseAccountRef", needed=kind == "Inventory")
+    if kind == "Inventory":
         required(entity, "InvStartDate")
         entity["QtyOnHand"] = amount(required(entity, "QtyOnHand"), "QtyOnHand")
         entity["TrackQtyOnHand"] = True
@@ -128,6 +128,13 @@ def term(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) 
     entity.setdefault("Type", "STANDARD")
     entity.setdefault("Active", True)
     return Outcome(entity)
+
+
+def _account_ref(view: RealmView, entity: dict[str, Any], key: str, *, needed: bool) -> None:
+    """Check an account reference and answer with the account's own name, as QBO does."""
+    if needed or entity.get(key):
+        found = reference(view, "Account", required(entity, key) if needed else entity[key], key)
+        entity[key] = {"value": found["Id"], "name": found.get("Name")}
 
 
 def _own_id(current: dict[str, Any] | None) -> str | None:

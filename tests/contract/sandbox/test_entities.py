@@ -141,6 +141,7 @@ def test_item_create_read_update(qbo: Qbo) -> None:
     assert made["SyncToken"] == "0" and made["Type"] == "Service"
     assert money(made["UnitPrice"]) == money("120") and made["TrackQtyOnHand"] is False
     assert made["Sku"] == "CONS-1" and made["Active"] is True
+    assert made["IncomeAccountRef"] == {"value": account_id(qbo, "Services"), "name": "Services"}
     assert_metadata(made)
     assert ok(qbo.get(f"item/{made['Id']}"), "Item") == made
     body = {"Id": made["Id"], "SyncToken": "0", "sparse": True, "UnitPrice": 130}
@@ -458,3 +459,12 @@ def test_company_info_country_and_time_zone_cannot_change(qbo: Qbo) -> None:
     cust, item = customer(qbo, "After Info Co"), service_item(qbo, "After Info Item")
     made = invoice(qbo, cust["Id"], sales_line(item["Id"], "1", "10", TaxCodeRef={"value": "TAX"}))
     assert money(made["TotalAmt"]) > 10
+
+
+def test_references_answer_with_the_objects_own_names(qbo: Qbo) -> None:
+    income = account_id(qbo, "Services")
+    made = create(qbo, "Item", {"Name": "Named Refs", "IncomeAccountRef": {"value": income, "name": "whatever"}})
+    assert made["IncomeAccountRef"] == {"value": income, "name": "Services"}
+    net15 = qbo.rows("select * from Term where Name = 'Net 15'")[0]["Id"]
+    cust = customer(qbo, "Named Terms", SalesTermRef={"value": net15, "name": ["not", "a", "name"]})
+    assert cust["SalesTermRef"] == {"value": net15, "name": "Net 15"}
