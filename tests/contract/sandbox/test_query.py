@@ -107,6 +107,28 @@ def test_where_operators_on_items(qbo: Qbo, where: str, expected: list[str] | No
     assert names(qbo.rows(f"select * from Item where {where}"), "Name") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        ("select * from Account where AccountType = 'Income'", "Name", ["Sales of Product Income", "Services"]),
+        ("select * from Account where Classification = 'Revenue' orderby Name desc", "Name",
+         ["Services", "Sales of Product Income"]),
+        ("select * from Account where AccountSubType IN ('Checking', 'Inventory')", "Name",
+         ["Inventory Asset", "Checking"]),
+        ("select * from Term where Name LIKE 'Net%' orderby Name desc", "Name", ["Net 60", "Net 30", "Net 15"]),
+        ("select * from TaxCode where Name IN ('TAX', 'NON')", "Name", ["TAX", "NON"]),
+        ("select * from TaxRate where Name LIKE 'California%'", "Name", ["California State"]),
+        ("select Name from Item where Active = true and Type = 'NonInventory'", "Name",
+         ["Rock Fountain", "Sprinkler Heads"]),
+        ("select * from Customer where DisplayName LIKE '%cars' and PrimaryEmailAddr LIKE '%intuit.com'",
+         "DisplayName", ["Cool Cars"]),
+        ("select * from CompanyCurrency", "Code", []),
+    ],
+)  # fmt: skip
+def test_filters_on_other_entities(qbo: Qbo, text: str, field: str, expected: list[str]) -> None:
+    assert names(qbo.rows(text), field) == expected
+
+
 def test_ids_compare_as_numbers(qbo: Qbo) -> None:
     assert [r["Id"] for r in qbo.rows("select * from Customer where Id > '9'")] == ["10", "11", "12"]
     assert [r["Id"] for r in qbo.rows("select * from Customer where Id < '10' orderby Id desc maxresults 2")] == [
