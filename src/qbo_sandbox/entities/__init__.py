@@ -109,6 +109,8 @@ def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[di
     """Stored objects as QBO answers with them, with the read-only fields it derives. A customer's Balance is
     its opening balance plus what its invoices still owe (Intuit's Customer.Balance: "the open balance amount or
     the amount unpaid by the customer"); a customer keeps its opening balance in the store."""
+    if entity == "Invoice":
+        return [_current_names(view, row) for row in rows]
     if entity != "Customer" or not rows:
         return rows
     owed: dict[str, Decimal] = {}
@@ -119,6 +121,33 @@ def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[di
         {**row, "Balance": amount(row.get("Balance", 0), "Balance") + owed.get(str(row.get("Id")), Decimal(0))}
         for row in rows
     ]
+
+
+def _current_names(view: RealmView, sale: dict[str, Any]) -> dict[str, Any]:
+    """An invoice's references name the customer, items and terms as they are called now (QBO stores the Id and
+    answers with the current name)."""
+    named = dict(sale)
+    for key, entity, field in (("CustomerRef", "Customer", "DisplayName"), ("SalesTermRef", "Term", "Name")):
+        named[key] = _renamed(view, named.get(key), entity, field)
+    lines = []
+    for line in named.get("Line") or []:
+        detail = line.get("SalesItemLineDetail")
+        if isinstance(detail, dict) and detail.get("ItemRef"):
+            line = {
+                **line,
+                "SalesItemLineDetail": {**detail, "ItemRef": _renamed(view, detail["ItemRef"], "Item", "Name")},
+            }
+        lines.append(line)
+    if "Line" in named:
+        named["Line"] = lines
+    return {k: v for k, v in named.items() if v is not None or k in sale}
+
+
+def _renamed(view: RealmView, ref: object, entity: str, field: str) -> object:
+    if not isinstance(ref, dict) or not ref.get("value"):
+        return ref
+    found = view.get(entity, str(ref["value"]))
+    return {**ref, "name": found.get(field)} if found is not None else ref
 
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:

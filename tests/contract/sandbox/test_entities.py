@@ -468,3 +468,19 @@ def test_references_answer_with_the_objects_own_names(qbo: Qbo) -> None:
     net15 = qbo.rows("select * from Term where Name = 'Net 15'")[0]["Id"]
     cust = customer(qbo, "Named Terms", SalesTermRef={"value": net15, "name": ["not", "a", "name"]})
     assert cust["SalesTermRef"] == {"value": net15, "name": "Net 15"}
+
+
+def test_invoice_references_carry_current_names(qbo: Qbo) -> None:
+    cust, item = customer(qbo, "Before Rename"), service_item(qbo, "Item Before")
+    made = invoice(qbo, cust["Id"], sales_line(item["Id"]))
+    assert made["CustomerRef"]["name"] == "Before Rename"
+    assert made["Line"][0]["SalesItemLineDetail"]["ItemRef"]["name"] == "Item Before"
+    rename = {"Id": cust["Id"], "SyncToken": "0", "sparse": True, "DisplayName": "After Rename"}
+    ok(qbo.post("customer", json=rename), "Customer")
+    ok(qbo.post("item", json={"Id": item["Id"], "SyncToken": "0", "sparse": True, "Name": "Item After"}), "Item")
+    read = ok(qbo.get(f"invoice/{made['Id']}"), "Invoice")
+    assert read["CustomerRef"] == {"value": cust["Id"], "name": "After Rename"}
+    assert read["Line"][0]["SalesItemLineDetail"]["ItemRef"] == {"value": item["Id"], "name": "Item After"}
+    assert read["SyncToken"] == "0"  # renaming a customer is no change to its invoices
+    [queried] = qbo.rows(f"select * from Invoice where Id = '{made['Id']}'")
+    assert queried == read
