@@ -362,3 +362,37 @@ def test_http_never_answers_500(sandbox_server: SandboxServer) -> None:
             assert (body["Fault"]["Error"][0]["code"] if response.status_code == 400 else "ok") == expected
 
         check()
+
+
+CONDITIONS = st.sampled_from(
+    [
+        "Type = 'Service'", "Type IN ('Inventory', 'NonInventory')", "Name LIKE '%o%'", "Name LIKE 'S%'",
+        "Id > '2'", "Id <= '6'", "Active = true", "Active IN (true, false)", "Sku LIKE '%-%'", "Name >= 'P'",
+    ]
+)  # fmt: skip
+ORDERINGS = st.sampled_from(["", " orderby Name", " orderby Name desc", " orderby Id desc", " orderby Type, Name"])
+
+
+def test_count_paging_and_filters_agree(sandbox_server: SandboxServer) -> None:
+    """For any filter: COUNT(*) is the number of rows; pages of any size put together are the whole result."""
+    with httpx.Client(base_url=sandbox_server.url, timeout=10) as control:
+        qbo = connect(control)
+        ok(qbo.post("item", json={"Id": "3", "SyncToken": "0", "sparse": True, "Active": False}), "Item")
+
+        @settings(max_examples=40)
+        @given(conditions=st.lists(CONDITIONS, max_size=3, unique=True), order=ORDERINGS, size=st.integers(1, 4))
+        def check(conditions: list[str], order: str, size: int) -> None:
+            where = f" where {' and '.join(conditions)}" if conditions else ""
+            whole = qbo.rows(f"select * from Item{where}{order} maxresults 1000")
+            counted = qbo.query(f"select count(*) from Item{where}").json()["QueryResponse"]["totalCount"]
+            assert counted == len(whole)
+            pages: list[dict[str, Any]] = []
+            for start in range(1, len(whole) + 1, size):
+                pages += qbo.rows(f"select * from Item{where}{order} startposition {start} maxresults {size}")
+            assert pages == whole
+            active_filtered = any(c.startswith("Active") for c in conditions)
+            assert active_filtered or all(row["Active"] for row in whole)
+            if order == " orderby Name":
+                assert names(whole, "Name") == sorted(names(whole, "Name"), key=str.lower)
+
+        check()
