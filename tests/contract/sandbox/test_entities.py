@@ -265,6 +265,28 @@ def test_unbalanced_journal_entry_is_6000(qbo: Qbo) -> None:
     assert "balanced" in error["Detail"]
 
 
+def test_journal_entry_on_receivables_names_a_customer(qbo: Qbo) -> None:
+    receivable, income = account_id(qbo, "Accounts Receivable (A/R)"), account_id(qbo, "Services")
+    cust = customer(qbo, "Receivable Co")
+
+    def line(posting: str, account: str, **detail: object) -> dict[str, object]:
+        fields = {"PostingType": posting, "AccountRef": {"value": account}, **detail}
+        return {"DetailType": "JournalEntryLineDetail", "Amount": "25", "JournalEntryLineDetail": fields}
+
+    bare = {"Line": [line("Debit", receivable), line("Credit", income)]}
+    error = fault(qbo.post("journalentry", json=bare), 400, "6000", element="Entity")
+    assert "you must choose a customer" in error["Detail"]
+    missing = {"Type": "Customer", "EntityRef": {"value": "99999"}}
+    body = {"Line": [line("Debit", receivable, Entity=missing), line("Credit", income)]}
+    fault(qbo.post("journalentry", json=body), 400, "2500", element="EntityRef")
+    named = {"Type": "Customer", "EntityRef": {"value": cust["Id"]}}
+    made = create(qbo, "JournalEntry", {"Line": [line("Debit", receivable, Entity=named), line("Credit", income)]})
+    assert made["Line"][0]["JournalEntryLineDetail"]["Entity"]["EntityRef"] == {
+        "value": cust["Id"],
+        "name": "Receivable Co",
+    }
+
+
 # -- Account and Term --------------------------------------------------------------------------------------
 
 
