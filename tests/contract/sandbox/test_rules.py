@@ -288,6 +288,19 @@ def test_doc_numbers_assigned_when_custom_numbers_are_off(control: httpx.Client)
     assert invoice(co, cust["Id"], sales_line(item["Id"]))["DocNumber"] == "1005"
 
 
+def test_automatic_numbers_continue_the_last_number_and_its_prefix(control: httpx.Client) -> None:
+    co = connect(control, custom_txn_numbers=True, sample_data=False)
+    cust, item = customer(co, "Prefix Co"), service_item(co, "Prefix Item")
+    invoice(co, cust["Id"], sales_line(item["Id"]), DocNumber="App_0999")
+    invoice(co, cust["Id"], sales_line(item["Id"]), DocNumber="App_1000")
+    prefs = ok(co.get("preferences"), "Preferences")
+    sales = {**prefs["SalesFormsPrefs"], "CustomTxnNumbers": False}
+    body = {"Id": "1", "SyncToken": prefs["SyncToken"], "sparse": True, "SalesFormsPrefs": sales}
+    ok(co.post("preferences", json=body), "Preferences")
+    assert invoice(co, cust["Id"], sales_line(item["Id"]))["DocNumber"] == "App_1001"
+    assert invoice(co, cust["Id"], sales_line(item["Id"]))["DocNumber"] == "App_1002"
+
+
 # -- currencies --------------------------------------------------------------------------------------------
 
 
