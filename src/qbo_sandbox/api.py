@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from qbo_sandbox import entities, faults, jsonio
+from qbo_sandbox.backend import Backend
 from qbo_sandbox.batch import run_batch
 from qbo_sandbox.injection import LoggedRequest
 from qbo_sandbox.sandbox import Sandbox
@@ -127,9 +128,7 @@ class _Handler:
             # QBO sets a rate by currency and date, without Id (python-quickbooks' ExchangeRate.save)
             return Call(
                 "update",
-                lambda: backend.run_once(
-                    realm_id, request_id, lambda: _wrap(entity, backend.set_exchange_rate(realm_id, body))
-                ),
+                _replayed(backend, realm_id, request_id, entity, lambda: backend.set_exchange_rate(realm_id, body)),
             )
         operation = request.query_params.get("operation") or ("update" if "Id" in body else "create")
         writes = {"create": backend.create, "update": backend.update, "delete": backend.delete, "void": backend.void}
@@ -139,11 +138,8 @@ class _Handler:
                 faults.UNSUPPORTED_OPERATION, "Unsupported Operation",
                 f"Operation {operation} is not supported.", "operation",
             )  # fmt: skip
-        # the whole answer is what a request id replays: a reused id answers with the first object under its
-        # own entity name, whatever the new request names
         return Call(
-            operation.lower(),
-            lambda: backend.run_once(realm_id, request_id, lambda: _wrap(entity, write(realm_id, entity, body))),
+            operation.lower(), _replayed(backend, realm_id, request_id, entity, lambda: write(realm_id, entity, body))
         )
 
     def _singleton(
@@ -163,10 +159,7 @@ class _Handler:
         if not isinstance(parsed, dict):
             raise _bad_body("the request body must be a JSON object")
         return Call(
-            "update",
-            lambda: backend.run_once(
-                realm_id, request_id, lambda: _wrap(entity, backend.update(realm_id, entity, parsed))
-            ),
+            "update", _replayed(backend, realm_id, request_id, entity, lambda: backend.update(realm_id, entity, parsed))
         )
 
 
@@ -201,6 +194,14 @@ class _DroppedResponse(Response):
 def _fault_response(fault: faults.SandboxFault, status: int | None = None) -> Response:
     headers = fault.headers()
     return Response(jsonio.dumps(fault.to_body()), status or fault.status, headers, media_type=JSON)
+
+
+def _replayed(
+    backend: Backend, realm_id: str, request_id: str | None, entity: str, write: Callable[[], dict[str, Any]]
+) -> Callable[[], dict[str, Any]]:
+    """A write whose whole answer a request id replays: a reused id answers with the first object under its own
+    entity name, whatever the new request names."""
+    return lambda: backend.run_once(realm_id, request_id, lambda: _wrap(entity, write()))
 
 
 def _wrap(entity: str, obj: dict[str, Any]) -> dict[str, Any]:
