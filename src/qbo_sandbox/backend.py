@@ -156,10 +156,12 @@ class Backend:
             except faults.SandboxFault as fault:
                 if request_id:
                     state.replays[request_id] = Replay(None, fault)
+                    if self._persist:  # a remembered answer must outlive a crash, or a retry would act again
+                        self._persist.save(state)
                 raise
             if request_id:
                 state.replays[request_id] = Replay(copy.deepcopy(result), None)
-            if self._persist and events:
+            if self._persist and (events or request_id):
                 self._persist.save(state)
         for event in events:
             for listener in self._listeners:
