@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
-from invoicebridge.qbo.webhooks import verify_signature
+from invoicebridge.qbo.webhooks import parse_notifications, verify_signature
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.schemas import InvoiceOut
 
@@ -183,8 +183,13 @@ async def qbo_webhook(
     if not verify_signature(body, signature, app.settings.qbo_webhook_verifier_token):
         return JSONResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "problems": []}},
                             status_code=401)  # fmt: skip
+    try:
+        events = len(parse_notifications(body))  # refuse what no worker could read, before queueing it
+    except ValueError as error:
+        return JSONResponse({"error": {"code": "bad_payload", "message": str(error), "problems": []}},
+                            status_code=400)  # fmt: skip
     app.jobs.webhook(body)
-    return JSONResponse({"queued": True})
+    return JSONResponse({"queued": events})
 
 
 def _plain(value: Any) -> Any:

@@ -3,6 +3,9 @@ signed notification reaches our web app over HTTP), and within one CDC poll when
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 
 import httpx
@@ -46,6 +49,16 @@ def test_a_forged_webhook_is_refused(make_world: WorldFactory) -> None:
     answer = httpx.post(f"{world.url}/webhooks/qbo", content=b"[]", headers={"intuit-signature": "forged"})
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "bad_signature"
+
+
+def test_a_signed_but_unreadable_webhook_is_refused(make_world: WorldFactory) -> None:
+    world = make_world("US", serve=True)
+    body = b'{"not": "a notification"}'
+    token = world.app.settings.qbo_webhook_verifier_token
+    signature = base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
+    answer = httpx.post(f"{world.url}/webhooks/qbo", content=body, headers={"intuit-signature": signature})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "bad_payload"
 
 
 def test_deleted_in_qbo_is_caught_by_one_cdc_poll_with_webhooks_off(make_world: WorldFactory) -> None:
