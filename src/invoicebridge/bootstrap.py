@@ -92,7 +92,7 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         return QboClient(config, connection.realm_id, tokens, client, on_exchange=recorder)
 
     cogs = Cogs(unit_of_work, clients, utc_now)
-    invoicing = Invoicing(unit_of_work, clients, utc_now, after_invoiced=cogs.post_if_due)
+    invoicing = Invoicing(unit_of_work, clients, utc_now)
     reconcile = Reconcile(unit_of_work, clients, utc_now)
 
     def connected_companies() -> list[int]:
@@ -103,6 +103,7 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         redis_url=settings.redis_url, sqlite_path=settings.data_dir / "jobs.db", immediate=settings.jobs_immediate
     )
     jobs = Jobs(huey, Services(invoicing, reconcile, cogs, connected_companies), settings.cdc_poll_minutes)
+    invoicing.after_invoiced = jobs.cogs  # COGS follows an invoice through the queue, with its own retries
     return Container(
         settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
         Connecting(unit_of_work, vault, oauth, clients, utc_now), invoicing, cogs, reconcile, jobs,

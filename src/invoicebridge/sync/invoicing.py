@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from invoicebridge.domain import (
     Conflict,
     Customer,
+    InvoiceBridgeError,
     InvoiceLink,
     InvoiceState,
     NotConnected,
@@ -41,6 +43,7 @@ from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matc
 from invoicebridge.sync.ports import UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.g. post COGS
 
@@ -92,13 +95,18 @@ class Invoicing:
             inputs = self._inputs(company_id, sales_order_id)
             invoice = self._create(inputs, link, trail, look_first=resumed)
         except Exception as error:  # every failure lands on the SO; the SO stays retryable
+            if not isinstance(error, InvoiceBridgeError | qbo.QboError):
+                log.exception("unexpected error invoicing SO %s of company %s", sales_order_id, company_id)
             order = inputs.order if inputs else self._order(company_id, sales_order_id)
             explained = explain(error, order)
             failed = lambda current: current.fail(explained.code, explained.message, explained.detail, self._now())  # noqa: E731
             return self._record(company_id, link, trail, failed)
         done = self._record(company_id, link, trail, lambda current: _succeeded(current, invoice, self._now()))
         if self.after_invoiced is not None:
-            self.after_invoiced(company_id, sales_order_id)
+            try:
+                self.after_invoiced(company_id, sales_order_id)
+            except Exception:  # the invoice exists: what follows it (COGS) has its own retries and state
+                log.exception("after-invoice step failed for SO %s of company %s", sales_order_id, company_id)
         return done
 
     def preview(self, company_id: int, sales_order_id: int) -> Preview:
