@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from tests.contract.sandbox.conftest import Qbo
-from tests.contract.sandbox.receiver import running_receiver
 from tests.contract.sandbox.serving_support import assert_fault, create_invoice, invoice_body
+from tests.webhook_receiver import running_receiver
 
 REDIRECT = "https://client.example/qbo/callback"
 SCOPE = "com.intuit.quickbooks.accounting"

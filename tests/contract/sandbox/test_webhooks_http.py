@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from tests.contract.sandbox.conftest import Qbo, connect
-from tests.contract.sandbox.receiver import Received, Receiver, running_receiver
 from tests.contract.sandbox.serving_support import create_invoice, invoice_body
+from tests.webhook_receiver import Received, Receiver, running_receiver
 
 from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer

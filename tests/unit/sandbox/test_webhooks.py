@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from tests.webhook_receiver import Receiver
 
 from qbo_sandbox.oauth import App, OAuthRegistry
 from qbo_sandbox.webhooks import WebhookDispatcher
-
-from .conftest import Receiver
 
 WHEN = datetime(2026, 1, 5, 14, 42, 19, 179000, tzinfo=UTC)
 

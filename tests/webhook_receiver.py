@@ -1,5 +1,5 @@
-"""A tiny webhook receiver for the contract tests: a real HTTP server in a thread that records what it gets
-and answers the statuses it is told to (``with running_receiver() as receiver:``)."""
+"""A tiny webhook receiver for the sandbox tests (unit and contract): a real HTTP server in a thread that records
+what it gets and answers the statuses it is told to (``with running_receiver() as receiver:``)."""
 
 from __future__ import annotations
 
