@@ -13,8 +13,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
+
+from qbo_sandbox.sandbox import SandboxConfig
+from qbo_sandbox.server import SandboxServer
+from qbo_sandbox.throttle import Limits
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@localhost:5432/test")
 REDIS_ADDRESS = ("127.0.0.1", 6379)
@@ -64,3 +69,20 @@ def redis_address() -> tuple[str, int]:
     except OSError as error:
         require_server("Redis at localhost:6379", str(error))
     return REDIS_ADDRESS
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One qbo_sandbox for the whole run (limits off, quick webhook batching and retries)."""
+    config = SandboxConfig(limits=Limits.off(), webhook_batch_window=0.05, webhook_retry_delays=(0.05, 0.1, 0.2))
+    with SandboxServer(config) as server:
+        yield server
+
+
+@pytest.fixture
+def control(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
+    """The sandbox's control API, after a reset: every test starts from an empty sandbox with limits off."""
+    with httpx.Client(base_url=sandbox_server.url, timeout=10) as client:
+        client.post("/_sandbox/reset").raise_for_status()
+        client.put("/_sandbox/limits", json={"enabled": False}).raise_for_status()
+        yield client

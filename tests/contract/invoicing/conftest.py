@@ -29,9 +29,7 @@ from invoicebridge.domain import Customer, ProductVariant, RowInput, SalesOrder,
 from invoicebridge.domain.connection import AccountingMode, ConnectionSettings, TokenPair
 from invoicebridge.settings import Settings
 from invoicebridge.web.app import create_app
-from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer
-from qbo_sandbox.throttle import Limits
 
 TIMEZONE = {"US": "America/Los_Angeles", "GB": "Europe/London", "CA": "America/Toronto", "AU": "Australia/Sydney"}
 CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
@@ -42,19 +40,6 @@ TAX = {
     "CA": [("HST", "13", "HST ON"), ("Zero", "0", "Zero-rated")],
     "AU": [("GST", "10", "GST"), ("GST free", "0", "GST free")],
 }
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[SandboxServer]:
-    config = SandboxConfig(limits=Limits.off(), webhook_batch_window=0.05, webhook_retry_delays=(0.05, 0.1))
-    with SandboxServer(config) as server:
-        yield server
-
-
-@pytest.fixture
-def control(sandbox: SandboxServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url, timeout=10) as client:
-        yield client
 
 
 @dataclass
@@ -131,7 +116,7 @@ WorldFactory = Callable[..., World]
 
 
 @pytest.fixture
-def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) -> Iterator[WorldFactory]:
+def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: Path) -> Iterator[WorldFactory]:
     containers: list[Container] = []
 
     def make(
@@ -152,7 +137,7 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
         assert made.status_code == 201, made.text
         realm = made.json()["realm_id"]
         settings = Settings(
-            data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox.url,
+            data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox_server.url,
             qbo_client_id=app["client_id"], qbo_client_secret=app["client_secret"],
             token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01,
             qbo_webhook_verifier_token=app["verifier_token"], **{"jobs_immediate": True, **settings_overrides},
@@ -167,7 +152,7 @@ def make_world(sandbox: SandboxServer, control: httpx.Client, tmp_path: Path) ->
         pair = TokenPair(tokens["access_token"], tokens["refresh_token"], now + timedelta(seconds=tokens["expires_in"]),
                          now + timedelta(seconds=tokens["x_refresh_token_expires_in"]))  # fmt: skip
         container.connecting.connect_with_tokens(company.id, realm, pair)
-        world = World(sandbox, control, container, company.id, realm, country, rates)
+        world = World(sandbox_server, control, container, company.id, realm, country, rates)
         world.app.connecting.save_settings(company.id, default_settings(world, inventory))
         if serve:
             world.url = f"http://127.0.0.1:{port}"

@@ -16,25 +16,8 @@ import pytest
 
 from invoicebridge.qbo.auth import Discovery, OAuthApp, StaticTokenSource, Tokens, TokenSource, parse_tokens
 from invoicebridge.qbo.client import Exchange, QboClient, QboConfig
-from qbo_sandbox.sandbox import SandboxConfig
-from qbo_sandbox.server import SandboxServer
-from qbo_sandbox.throttle import Limits
 
 REDIRECT_URI = "http://localhost/callback"
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(limits=Limits.off(), webhook_batch_window=0.05)) as server:
-        yield server
-
-
-@pytest.fixture
-def control(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox_server.url, timeout=10) as client:
-        client.post("/_sandbox/reset").raise_for_status()
-        client.put("/_sandbox/limits", json={"enabled": False}).raise_for_status()
-        yield client
 
 
 @pytest.fixture

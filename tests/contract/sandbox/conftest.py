@@ -8,33 +8,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from qbo_sandbox.sandbox import SandboxConfig
-from qbo_sandbox.server import SandboxServer
-from qbo_sandbox.throttle import Limits
-
 MINOR_VERSION = "75"
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(limits=Limits.off(), webhook_batch_window=0.05,
-                                     webhook_retry_delays=(0.05, 0.1, 0.2))) as server:  # fmt: skip
-        yield server
-
-
-@pytest.fixture
-def control(sandbox_server: SandboxServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox_server.url, timeout=10) as client:
-        client.post("/_sandbox/reset").raise_for_status()
-        client.put("/_sandbox/limits", json={"enabled": False}).raise_for_status()
-        yield client
 
 
 @dataclass
