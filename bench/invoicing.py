@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,8 +25,10 @@ from cryptography.fernet import Fernet
 
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import InvoiceState, RowInput
-from invoicebridge.domain.connection import ConnectionSettings, TokenPair
+from invoicebridge.domain.connection import ConnectionSettings
+from invoicebridge.qbo.auth import parse_tokens
 from invoicebridge.settings import Settings
+from invoicebridge.sync.tokens import to_pair
 from invoicebridge.web.app import create_app
 from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer
@@ -83,10 +85,7 @@ def _setup(sandbox: SandboxServer, tmp: Path, app_port: int) -> tuple[Container,
     book = container.orderbook
     company = book.create_company("Bench Ltd", "GBP", "Europe/London")
     standard = book.create_tax_rate(company.id or 0, "VAT 20%", "20")
-    now = datetime.now(UTC)
-    pair = TokenPair(
-        tokens["access_token"], tokens["refresh_token"], now + timedelta(hours=1), now + timedelta(days=99)
-    )
+    pair = to_pair(parse_tokens(tokens, datetime.now(UTC)))
     container.connecting.connect_with_tokens(company.id or 0, realm, pair)
     accounts = {a["name"]: a["id"] for a in container.connecting.choices(company.id or 0).income_accounts}
     codes = {c["name"]: c["id"] for c in container.connecting.choices(company.id or 0).tax_codes}

@@ -5,15 +5,17 @@ commands read, and the demo company connected with its settings made."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from invoicebridge.bootstrap import Container
-from invoicebridge.domain.connection import ConnectionSettings, TokenPair
+from invoicebridge.domain.connection import ConnectionSettings
+from invoicebridge.qbo.auth import parse_tokens
 from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.tokens import to_pair
 
 STATE_FILE = "demo-qbo.json"
 ENV_FILE = "invoicebridge.env"
@@ -62,7 +64,9 @@ def connect(container: Container, company_id: int, sandbox_url: str, qbo: dict[s
         with httpx.Client(base_url=sandbox_url, timeout=10) as control:
             body = {"client_id": qbo["client_id"], "realm_id": qbo["realm_id"]}
             tokens = _ok(control.post("/_sandbox/tokens", json=body))
-        container.connecting.connect_with_tokens(company_id, qbo["realm_id"], _pair(tokens))
+        container.connecting.connect_with_tokens(
+            company_id, qbo["realm_id"], to_pair(parse_tokens(tokens, datetime.now(UTC)))
+        )
         connection = container.connecting.connection(company_id)
     with container.uow() as uow:
         rates = all_tax_rates(uow, company_id)
@@ -73,14 +77,6 @@ def connect(container: Container, company_id: int, sandbox_url: str, qbo: dict[s
     sales_tax = next(c["id"] for c in choices.tax_codes if c["name"] not in ("TAX", "NON"))
     mapping = {rate_id: (sales_tax if rate.percent > 0 else "NON") for rate_id, rate in rates.items()}
     container.connecting.save_settings(company_id, ConnectionSettings(revenue, mapping))
-
-
-def _pair(tokens: dict[str, Any]) -> TokenPair:
-    now = datetime.now(UTC)
-    refresh = now + timedelta(seconds=int(tokens["x_refresh_token_expires_in"]))
-    return TokenPair(
-        tokens["access_token"], tokens["refresh_token"], now + timedelta(seconds=int(tokens["expires_in"])), refresh
-    )
 
 
 def _still_there(control: httpx.Client, known: dict[str, str]) -> bool:

@@ -95,8 +95,8 @@ class _Handler:
         segments = rest.split("/")
         head = segments[0].lower()
         if head == "query":
-            text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
-            return Call("query", lambda: backend.query(realm_id, text or ""))
+            text = _query_text(request, body)
+            return Call("query", lambda: backend.query(realm_id, text))
         if head == "cdc" and request.method == "GET":
             names, since = _cdc_params(request)
             return Call("cdc", lambda: backend.cdc(realm_id, names, since))
@@ -228,9 +228,14 @@ def _unsupported(path: str) -> faults.ValidationFault:
 def _match_text(request: Request, rest: str, body: bytes) -> str:
     """What injection rules match on: the path, and for queries the query text too."""
     if rest.lower().startswith("query"):
-        text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
-        return f"{rest} {text or ''}"
+        return f"{rest} {_query_text(request, body)}"
     return rest
+
+
+def _query_text(request: Request, body: bytes) -> str:
+    """A query comes as ?query= on GET, or as the body (Content-Type application/text) on POST."""
+    text = request.query_params.get("query") if request.method == "GET" else body.decode("utf-8", "replace")
+    return text or ""
 
 
 def _cdc_params(request: Request) -> tuple[list[str], datetime]:

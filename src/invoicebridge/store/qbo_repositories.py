@@ -22,7 +22,7 @@ from invoicebridge.domain.connection import (
     TaxModel,
 )
 from invoicebridge.domain.records import AuditEntry, CogsEntry, CogsState
-from invoicebridge.store.repositories import _flush
+from invoicebridge.store.repositories import flush_or_conflict
 from invoicebridge.store.tables import AuditRow, CogsRow, ConnectionRow, ProcessedEventRow, QboRefRow
 
 
@@ -58,7 +58,7 @@ class SqlConnections:
         row.settings = _settings_json(connection.settings)
         row.preferences = _prefs_json(connection.preferences) if connection.preferences else None
         row.cdc_checked_at = connection.cdc_checked_at
-        _flush(self._s, Conflict("connection", "The connection was changed at the same time; try again."))
+        flush_or_conflict(self._s, Conflict("connection", "The connection was changed at the same time; try again."))
         return _connection(row)
 
     def delete(self, company_id: int) -> None:
@@ -143,7 +143,7 @@ class SqlCogs:
             self._s.add(row)
         row.state, row.request_id, row.journal_entry_id = entry.state.value, entry.request_id, entry.journal_entry_id
         row.amount, row.posted_at, row.last_error = entry.amount, entry.posted_at, entry.last_error
-        _flush(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
+        flush_or_conflict(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
         return replace(entry, version=row.version)
 
     def _row(self, company_id: int, sales_order_id: int) -> CogsRow | None:

@@ -54,7 +54,7 @@ def _page(
     return Page(items, next_after)
 
 
-def _flush(session: Session, conflict: Conflict) -> None:
+def flush_or_conflict(session: Session, conflict: Conflict) -> None:
     """Flush inside a savepoint so a unique-constraint failure leaves the transaction usable."""
     try:
         with session.begin_nested():
@@ -138,7 +138,7 @@ class SqlProducts:
     def add(self, product: ProductVariant) -> ProductVariant:
         row = mapping.fill_product(ProductRow(), product)
         self._s.add(row)
-        _flush(self._s, _sku_taken(product.sku))
+        flush_or_conflict(self._s, _sku_taken(product.sku))
         return mapping.product(row)
 
     def get(self, company_id: int, product_id: int) -> ProductVariant:
@@ -147,7 +147,7 @@ class SqlProducts:
     def update(self, product: ProductVariant) -> ProductVariant:
         row = _scoped(self._s, ProductRow, product.company_id, product.id or 0, "product")
         mapping.fill_product(row, product)
-        _flush(self._s, _sku_taken(product.sku))
+        flush_or_conflict(self._s, _sku_taken(product.sku))
         return mapping.product(row)
 
     def list(self, company_id: int, page: PageRequest) -> Page[ProductVariant]:
@@ -200,7 +200,7 @@ class SqlSalesOrders:
     def add(self, order: SalesOrder) -> SalesOrder:
         row = mapping.fill_sales_order(SalesOrderRow(), order)
         self._s.add(row)
-        _flush(self._s, _number_taken(order.number))
+        flush_or_conflict(self._s, _number_taken(order.number))
         return mapping.sales_order(row)
 
     def get(self, company_id: int, order_id: int) -> SalesOrder:
@@ -214,7 +214,7 @@ class SqlSalesOrders:
     def update(self, order: SalesOrder) -> SalesOrder:
         row = _scoped(self._s, SalesOrderRow, order.company_id, order.id or 0, "sales order")
         mapping.fill_sales_order(row, order)
-        _flush(self._s, _number_taken(order.number))
+        flush_or_conflict(self._s, _number_taken(order.number))
         return mapping.sales_order(row)
 
     def list(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[SalesOrder]:
@@ -286,7 +286,7 @@ class SqlInvoiceLinks:
             row = InvoiceLinkRow()
             self._s.add(row)
         mapping.fill_invoice_link(row, company_id, link)
-        _flush(self._s, Conflict("invoice", "This order's invoice was changed at the same time; try again."))
+        flush_or_conflict(self._s, Conflict("invoice", "This order's invoice was changed at the same time; try again."))
         return mapping.invoice_link(row)
 
     def _row(self, company_id: int, sales_order_id: int) -> InvoiceLinkRow | None:

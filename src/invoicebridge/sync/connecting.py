@@ -107,18 +107,15 @@ class Connecting:
     # -- settings --------------------------------------------------------------------------------------
     def refresh_preferences(self, company_id: int) -> Connection:
         connection = self._connection(company_id)
-        prefs = context.read_preferences(self._client(connection), self._now())
-        with self._uow() as uow:
-            saved = uow.connections.save(replace(connection, preferences=prefs))
-            uow.commit()
-        return saved
+        context.preferences(self._uow, connection, self._client(connection), self._now(), refresh=True)
+        return self._connection(company_id)
 
     def choices(self, company_id: int) -> Choices:
         connection = self._connection(company_id)
         client = self._client(connection)
         accounts = client.query_all("Account", "Active = true")
         codes = client.query_all("TaxCode", "Active = true")
-        prefs = connection.preferences or context.read_preferences(client, self._now())
+        prefs = context.preferences(self._uow, connection, client, self._now())
         return Choices(
             _named(a for a in accounts if a.get("AccountType") == "Income"),
             _named(a for a in accounts if a.get("AccountType") == "Cost of Goods Sold"),

@@ -3,11 +3,13 @@ the company's tax model — cached on the connection for a short while: one read
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from invoicebridge.domain.connection import Connection, QboPreferences, TaxModel
 from invoicebridge.qbo.client import QboClient
+from invoicebridge.sync.ports import UnitOfWorkFactory
 
 PREFERENCES_TTL = timedelta(minutes=10)
 
@@ -33,3 +35,19 @@ def read_preferences(client: QboClient, now: datetime) -> QboPreferences:
 def is_fresh(connection: Connection, now: datetime) -> bool:
     prefs = connection.preferences
     return prefs is not None and now - prefs.read_at < PREFERENCES_TTL
+
+
+def preferences(
+    uow: UnitOfWorkFactory, connection: Connection, client: QboClient, now: datetime, refresh: bool = False
+) -> QboPreferences:
+    """The connection's cached preferences while fresh; else read from QBO (two calls) and cached again."""
+    if not refresh and is_fresh(connection, now):
+        assert connection.preferences is not None
+        return connection.preferences
+    prefs = read_preferences(client, now)
+    with uow() as work:
+        current = work.connections.get(connection.company_id)
+        if current is not None:
+            work.connections.save(replace(current, preferences=prefs))
+            work.commit()
+    return prefs

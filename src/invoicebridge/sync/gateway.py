@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from invoicebridge.domain.connection import Connection
 from invoicebridge.domain.records import AuditEntry
@@ -33,7 +32,7 @@ class AuditTrail:
                 request_body=_clip(exchange.request_body),
                 response_body=_clip(exchange.response_body),
                 intuit_tid=exchange.intuit_tid,
-                duration_ms=int(timedelta(milliseconds=exchange.duration_ms) / timedelta(milliseconds=1)),
+                duration_ms=round(exchange.duration_ms),
                 error=exchange.error,
                 sales_order_id=self.sales_order_id,
             )

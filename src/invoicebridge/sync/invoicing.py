@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from invoicebridge.domain import (
     request_id_for,
 )
 from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection, QboPreferences
+from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync import context
@@ -56,7 +57,6 @@ class Inputs:
     customer: Customer
     products: dict[int, ProductVariant]
     rates: dict[int, TaxRate]
-    all_rate_ids: list[int]
     connection: Connection
     remembered_customer: str | None
     timezone: str
@@ -118,9 +118,18 @@ class Invoicing:
         customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=False)
         items = matcher.items(list(inputs.products.values()), create=False)
         refs = _refs(inputs, prefs, customer, items)
-        request_id = request_id_for(company_id, sales_order_id, 1)
+        with self._uow() as uow:
+            request_id = _next_request_id(company_id, uow.invoice_links.get(company_id, sales_order_id))
+            uow.audit.add(company_id, trail.take())  # the preview's look-ups are QBO requests too
+            uow.commit()
         payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id)
         return Preview(payload, customer, list(items.values()))
+
+    def audit(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
+        """Every QBO request and response made for the SO, oldest first (NotFound for an unknown SO)."""
+        with self._uow() as uow:
+            uow.sales_orders.get(company_id, sales_order_id)
+            return uow.audit.for_order(company_id, sales_order_id)
 
     # -- 1. claim --------------------------------------------------------------------------------------
     def _claim(self, company_id: int, sales_order_id: int) -> tuple[InvoiceLink, bool] | None:
@@ -157,21 +166,11 @@ class Invoicing:
             customer = uow.customers.get(company_id, order.customer_id)
             remembered = uow.qbo_refs.get(company_id, CUSTOMER, order.customer_id)
             timezone = uow.companies.get(company_id).timezone
-        return Inputs(order, customer, products, all_rates, sorted(all_rates), connection, remembered, timezone)
+        return Inputs(order, customer, products, all_rates, connection, remembered, timezone)
 
     def _client(self, inputs: Inputs, trail: AuditTrail) -> tuple[QboClient, QboPreferences]:
         client = self._clients(inputs.connection, trail)
-        now = self._now()
-        if context.is_fresh(inputs.connection, now):
-            assert inputs.connection.preferences is not None
-            return client, inputs.connection.preferences
-        prefs = context.read_preferences(client, now)
-        with self._uow() as uow:
-            current = uow.connections.get(inputs.connection.company_id)
-            if current is not None:
-                uow.connections.save(_with_prefs(current, prefs))
-                uow.commit()
-        return client, prefs
+        return client, context.preferences(self._uow, inputs.connection, client, self._now())
 
     def _create(self, inputs: Inputs, link: InvoiceLink, trail: AuditTrail, look_first: bool) -> dict[str, Any]:
         client, prefs = self._client(inputs, trail)
@@ -257,10 +256,6 @@ def _find_by_marker(
         if invoice.get("PrivateNote") == wanted:
             return invoice
     return None
-
-
-def _with_prefs(connection: Connection, prefs: QboPreferences) -> Connection:
-    return replace(connection, preferences=prefs)
 
 
 def _zone(inputs: Inputs) -> ZoneInfo:

@@ -48,14 +48,19 @@ class VaultTokenSource:
         self, company_id: int, vault: TokenVault, oauth: OAuthSetup, uow: UnitOfWorkFactory, now: Callable[[], datetime]
     ) -> None:
         self._company_id, self._vault, self._oauth, self._uow, self._now = company_id, vault, oauth, uow, now
+        self._held: TokenPair | None = None  # the last good pair: one vault read (and decrypt) serves many calls
 
     def access_token(self) -> str:
-        stored = self._vault.load(self._company_id)
-        if stored is None:
+        if self._held is None or not self._usable(self._held):
+            self._held = self._vault.load(self._company_id)
+        if self._held is None:
             raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
-        if stored.access_expires_at - MARGIN > self._now():
-            return stored.access_token
+        if self._usable(self._held):
+            return self._held.access_token
         return self._refresh(force=False)
+
+    def _usable(self, tokens: TokenPair) -> bool:
+        return tokens.access_expires_at - MARGIN > self._now()
 
     def force_refresh(self) -> str:
         return self._refresh(force=True)
@@ -65,7 +70,7 @@ class VaultTokenSource:
 
         def refresh(current: TokenPair) -> TokenPair | None:
             # Another worker may have refreshed while we waited for the lock: use its tokens.
-            if current.access_expires_at - MARGIN > self._now() and not (force and current == seen):
+            if self._usable(current) and not (force and current == seen):
                 return None
             tokens = refresh_tokens(
                 self._oauth.http, self._oauth.app, self._oauth.discovery, current.refresh_token, now=self._now
@@ -81,6 +86,7 @@ class VaultTokenSource:
             if error.needs_reconnect:
                 raise NotConnected(RECONNECT_MESSAGE) from error
             raise
+        self._held = fresh
         self._record_success(fresh)
         return fresh.access_token
 

@@ -164,9 +164,7 @@ def preview_invoice(company_id: int, order_id: int, app: App) -> dict[str, Any]:
 @router.get(PREFIX + "/sales-orders/{order_id}/audit")
 def audit_log(company_id: int, order_id: int, app: App) -> dict[str, Any]:
     """Every QBO request and response made for this SO (tokens are never recorded)."""
-    app.orderbook.get_sales_order(company_id, order_id)
-    with app.uow() as uow:
-        entries = uow.audit.for_order(company_id, order_id)
+    entries = app.invoicing.audit(company_id, order_id)
     return {"entries": [
         {"at": e.at, "method": e.method, "path": e.path, "status": e.status, "request_body": e.request_body,
          "response_body": e.response_body, "intuit_tid": e.intuit_tid, "duration_ms": e.duration_ms, "error": e.error}

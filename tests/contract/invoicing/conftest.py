@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ from cryptography.fernet import Fernet
 
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import Customer, ProductVariant, RowInput, SalesOrder, TaxRate
-from invoicebridge.domain.connection import AccountingMode, ConnectionSettings, TokenPair
+from invoicebridge.domain.connection import AccountingMode, ConnectionSettings
+from invoicebridge.qbo.auth import parse_tokens
 from invoicebridge.settings import Settings
+from invoicebridge.sync.tokens import to_pair
 from invoicebridge.web.app import create_app
 from qbo_sandbox.server import SandboxServer
 
@@ -97,7 +99,7 @@ class World:
         **kw: Any,
     ) -> SalesOrder:
         self.counter += 1
-        customer = customer or self.customers[0] if self.customers else self.customer("Walk-in Customer")
+        customer = customer or (self.customers[0] if self.customers else self.customer("Walk-in Customer"))
         if rows is None:
             rows = [
                 (self.products[0] if self.products else self.product("SKU-1", "Thing one"), "2", "15.00", self.rates[0])
@@ -148,9 +150,7 @@ def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: P
         assert company.id is not None
         rates = [container.orderbook.create_tax_rate(company.id, name, pct) for name, pct, _ in TAX[country]]
         tokens = control.post("/_sandbox/tokens", json={"client_id": app["client_id"], "realm_id": realm}).json()
-        now = datetime.now(UTC)
-        pair = TokenPair(tokens["access_token"], tokens["refresh_token"], now + timedelta(seconds=tokens["expires_in"]),
-                         now + timedelta(seconds=tokens["x_refresh_token_expires_in"]))  # fmt: skip
+        pair = to_pair(parse_tokens(tokens, datetime.now(UTC)))
         container.connecting.connect_with_tokens(company.id, realm, pair)
         world = World(sandbox_server, control, container, company.id, realm, country, rates)
         world.app.connecting.save_settings(company.id, default_settings(world, inventory))

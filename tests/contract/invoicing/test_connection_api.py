@@ -91,6 +91,9 @@ def test_invoice_preview_and_audit_over_the_api(make_world: WorldFactory) -> Non
     assert preview["items"] == [{"sku": "PRE-1", "qbo_id": None, "how": "would create"}]
     assert preview["payload"]["Line"][0]["Amount"] == "21.75"
     assert preview["payload"]["GlobalTaxCalculation"] == "TaxExcluded"
+    assert preview["payload"]["PrivateNote"] == f"invoicebridge {order.number} [ib-{world.company_id}-so-{order.id}-g1]"
+    looked_up = httpx.get(f"{api}/sales-orders/{order.id}/audit").json()["entries"]
+    assert looked_up and all(e["path"].split("?")[0].endswith("/query") for e in looked_up)  # preview only reads
 
     made = httpx.post(f"{api}/sales-orders/{order.id}/invoice")
     assert made.status_code == 200
