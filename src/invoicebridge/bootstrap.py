@@ -80,7 +80,7 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
 
     client = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     vault = SqlTokenVault(sessions, settings.fernet_keys())
-    app = OAuthApp(settings.qbo_client_id, settings.qbo_client_secret, settings.qbo_redirect_uri)
+    app = OAuthApp(settings.qbo_client_id, settings.qbo_client_secret.get_secret_value(), settings.qbo_redirect_uri)
     oauth = OAuthSetup(app, settings.qbo_discovery_url(), client)
     config = QboConfig(
         settings.qbo_api_base(), minor_version=settings.qbo_minor_version, max_attempts=settings.qbo_max_attempts,

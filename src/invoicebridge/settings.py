@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
@@ -35,15 +35,15 @@ class Settings(BaseSettings):
     qbo_environment: str = "local"
     qbo_sandbox_url: str = "http://127.0.0.1:8765"
     qbo_client_id: str = ""
-    qbo_client_secret: str = ""
+    qbo_client_secret: SecretStr = SecretStr("")  # SecretStr: never shown in reprs, logs or tracebacks
     qbo_redirect_uri: str = "http://127.0.0.1:8000/oauth/qbo/callback"
-    qbo_webhook_verifier_token: str = ""
+    qbo_webhook_verifier_token: SecretStr = SecretStr("")
     qbo_minor_version: int = 75
     qbo_max_attempts: int = 5  # per QBO call, on 429/5xx/no answer (only where a retry is safe)
     qbo_backoff_seconds: float = 0.5  # first retry delay; doubles up to 30 s (QBO's Retry-After wins)
     # Fernet keys for tokens at rest, comma-separated, newest first (MultiFernet: old keys still decrypt).
     # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
-    token_keys: str = ""
+    token_keys: SecretStr = SecretStr("")
     cdc_poll_minutes: int = 1  # the periodic CDC poll per company that catches lost webhooks
     # The job queue: Redis across machines; else a SQLite file in data_dir. `jobs_immediate` runs each task as it
     # is enqueued, in the enqueuing process (tests; a one-process setup with no worker).
@@ -109,8 +109,9 @@ class Settings(BaseSettings):
 
     def fernet_keys(self) -> list[str]:
         """The configured keys, or the one kept in data_dir/token.key (created on first use)."""
-        if self.token_keys.strip():
-            return [key.strip() for key in self.token_keys.split(",") if key.strip()]
+        configured = self.token_keys.get_secret_value()
+        if configured.strip():
+            return [key.strip() for key in configured.split(",") if key.strip()]
         key_file = self.data_dir / "token.key"
         if not key_file.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -178,7 +178,7 @@ async def qbo_webhook(
 ) -> JSONResponse:
     """Intuit's notifications: verified, queued, answered at once (Intuit wants an answer within seconds)."""
     body = await request.body()
-    if not verify_signature(body, signature, app.settings.qbo_webhook_verifier_token):
+    if not verify_signature(body, signature, app.settings.qbo_webhook_verifier_token.get_secret_value()):
         return JSONResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "problems": []}},
                             status_code=401)  # fmt: skip
     try:

@@ -54,7 +54,7 @@ def test_a_forged_webhook_is_refused(make_world: WorldFactory) -> None:
 def test_a_signed_but_unreadable_webhook_is_refused(make_world: WorldFactory) -> None:
     world = make_world("US", serve=True)
     body = b'{"not": "a notification"}'
-    token = world.app.settings.qbo_webhook_verifier_token
+    token = world.app.settings.qbo_webhook_verifier_token.get_secret_value()
     signature = base64.b64encode(hmac.new(token.encode(), body, hashlib.sha256).digest()).decode()
     answer = httpx.post(f"{world.url}/webhooks/qbo", content=body, headers={"intuit-signature": signature})
     assert answer.status_code == 400

@@ -71,7 +71,7 @@ def test_disconnect_revokes_and_stops_invoicing(make_world: WorldFactory) -> Non
     assert world.app.vault.load(world.company_id) is None
     settings = world.app.settings
     refused = httpx.post(f"{world.sandbox.url}/oauth2/v1/tokens/bearer", auth=(settings.qbo_client_id,
-                         settings.qbo_client_secret), data={"grant_type": "refresh_token",
+                         settings.qbo_client_secret.get_secret_value()), data={"grant_type": "refresh_token",
                          "refresh_token": tokens.refresh_token})  # fmt: skip
     assert refused.status_code == 400  # revoked at "Intuit"
     link = world.invoice(world.order(world.customer("Disconnected Co")))

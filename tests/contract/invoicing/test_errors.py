@@ -87,7 +87,7 @@ def test_revoked_connection_says_reconnect(make_world: WorldFactory, country: st
     assert tokens is not None
     app = world.app.settings
     revoked = httpx.post(f"{world.sandbox.url}/oauth2/v1/tokens/revoke", json={"token": tokens.refresh_token},
-                         auth=(app.qbo_client_id, app.qbo_client_secret))  # fmt: skip
+                         auth=(app.qbo_client_id, app.qbo_client_secret.get_secret_value()))  # fmt: skip
     assert revoked.status_code == 200
     link = world.invoice(order)
     assert link.state is InvoiceState.FAILED
