@@ -149,8 +149,9 @@ class FakeCompanies:
             raise NotFound("company", company_id)
         return self._w.rows["companies"][company_id]  # type: ignore[no-any-return]
 
-    def list(self, page: PageRequest) -> Page[Company]:
-        return _page(list(self._w.rows["companies"].values()), page)
+    def list(self, page: PageRequest, among: Sequence[int] | None = None) -> Page[Company]:
+        companies = self._w.rows["companies"].values()
+        return _page([c for c in companies if among is None or c.id in among], page)
 
 
 class FakeCustomers(_Scoped):

@@ -4,7 +4,7 @@ time, and nothing is fetched from the network while building (discovery is read 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
@@ -20,13 +20,16 @@ from invoicebridge.store.db import make_engine, make_session_factory
 from invoicebridge.store.migrate import upgrade
 from invoicebridge.store.tokens import SqlTokenVault
 from invoicebridge.store.unit_of_work import SqlUnitOfWork
+from invoicebridge.sync.api_tokens import ApiTokens
 from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.connecting import Connecting
 from invoicebridge.sync.gateway import ClientFactory, Recorder
 from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.orderbook import OrderBook
+from invoicebridge.sync.people import People
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reconcile import Reconcile
+from invoicebridge.sync.sessions import SessionPolicy, Sessions
 from invoicebridge.sync.tokens import OAuthSetup, VaultTokenSource
 
 
@@ -51,6 +54,9 @@ class Container:
     cogs: Cogs
     reconcile: Reconcile
     jobs: Jobs
+    people: People
+    sessions: Sessions
+    api_tokens: ApiTokens
 
     def invoice_url(self, company_id: int, qbo_invoice_id: str | None) -> str | None:
         """The link that opens the invoice in QBO (or in qbo_sandbox's own UI for the local environment)."""
@@ -104,7 +110,12 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
     )
     jobs = Jobs(huey, Services(invoicing, reconcile, cogs, connected_companies), settings.cdc_poll_minutes)
     invoicing.after_invoiced = jobs.cogs  # COGS follows an invoice through the queue, with its own retries
+    secret_key = settings.secret_key_bytes()
+    policy = SessionPolicy(
+        secret_key, timedelta(minutes=settings.session_idle_minutes), timedelta(hours=settings.session_max_hours)
+    )
     return Container(
         settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
-        Connecting(unit_of_work, vault, oauth, clients, utc_now), invoicing, cogs, reconcile, jobs,
+        Connecting(unit_of_work, vault, oauth, clients, utc_now, secret_key), invoicing, cogs, reconcile, jobs,
+        People(unit_of_work, utc_now), Sessions(unit_of_work, utc_now, policy), ApiTokens(unit_of_work, utc_now),
     )  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -14,6 +17,7 @@ DISCOVERY = {
     "production": "https://developer.intuit.com/.well-known/openid_configuration/",
     "sandbox": "https://developer.intuit.com/.well-known/openid_sandbox_configuration/",
 }
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 API_BASE = {
     "production": "https://quickbooks.api.intuit.com/v3",
     "sandbox": "https://sandbox-quickbooks.api.intuit.com/v3",
@@ -49,6 +53,14 @@ class Settings(BaseSettings):
     # is enqueued, in the enqueuing process (tests; a one-process setup with no worker).
     redis_url: str | None = None
     jobs_immediate: bool = False
+
+    # Access. The secret key signs CSRF tokens and OAuth states; empty: one is generated into data_dir/secret.key
+    # (fine on one machine, refused by `serve` beyond localhost). `behind_tls`: the site is reached over https
+    # (directly or through a TLS proxy), so cookies are sent with `Secure`.
+    secret_key: SecretStr = SecretStr("")
+    behind_tls: bool = False
+    session_idle_minutes: int = 12 * 60
+    session_max_hours: int = 7 * 24
 
     @field_validator("database_url")
     @classmethod
@@ -97,6 +109,44 @@ class Settings(BaseSettings):
             raise ValueError("cdc_poll_minutes must be between 1 and 59")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value().strip()) < 32:
+            raise ValueError("secret_key must have at least 32 characters (e.g. `python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(48))'`)")  # fmt: skip
+        return value
+
+    @field_validator("session_idle_minutes", "session_max_hours")
+    @classmethod
+    def _positive_lifetime(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError("session lifetimes must be between 1 and 100000")
+        return value
+
+    def serving_problems(self, host: str) -> list[str]:
+        """Why serving on `host` would be unsafe: beyond localhost, a generated secret key and cookies without
+        `Secure` are refused (cookies would cross the network in clear, keys would differ per machine)."""
+        if host in LOOPBACK:
+            return []
+        problems = []
+        if not self.secret_key.get_secret_value().strip():
+            problems.append(
+                f"Serving on {host} needs INVOICEBRIDGE_SECRET_KEY (32+ random characters, the same on every web "
+                "process): it signs CSRF tokens and QuickBooks connect requests."
+            )
+        if not self.behind_tls:
+            problems.append(
+                f"Serving on {host} without TLS would send session cookies in clear. Serve it over https (e.g. "
+                "behind a TLS-terminating proxy) and set INVOICEBRIDGE_BEHIND_TLS=true, or bind to 127.0.0.1."
+            )
+        return problems
+
+    def secret_key_bytes(self) -> bytes:
+        """The configured secret key, or the one kept in data_dir/secret.key (created on first use)."""
+        configured = self.secret_key.get_secret_value().strip()
+        return (configured or _kept_secret(self.data_dir / "secret.key", lambda: secrets.token_urlsafe(48))).encode()
+
     def qbo_discovery_url(self) -> str:
         if self.qbo_environment == "local":
             return f"{self.qbo_sandbox_url.rstrip('/')}/.well-known/openid_sandbox_configuration"
@@ -112,12 +162,7 @@ class Settings(BaseSettings):
         configured = self.token_keys.get_secret_value()
         if configured.strip():
             return [key.strip() for key in configured.split(",") if key.strip()]
-        key_file = self.data_dir / "token.key"
-        if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(Fernet.generate_key().decode())
-            key_file.chmod(0o600)
-        return [key_file.read_text().strip()]
+        return [_kept_secret(self.data_dir / "token.key", lambda: Fernet.generate_key().decode())]
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in data_dir (the directory is created)."""
@@ -125,3 +170,16 @@ class Settings(BaseSettings):
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / 'invoicebridge.db').resolve()}"
+
+
+def _kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """A secret kept in a file only its owner can read, created on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        except FileExistsError:  # another process made it a moment ago
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as file:
+            file.write(make())
+    return path.read_text().strip()

@@ -7,11 +7,14 @@ from invoicebridge.domain.company import Company, new_company
 from invoicebridge.domain.customers import Address, Customer, new_customer, parse_address
 from invoicebridge.domain.errors import (
     Conflict,
+    Forbidden,
     InvalidTransition,
     InvoiceBridgeError,
     NotConnected,
     NotFound,
     Problem,
+    TooManyAttempts,
+    Unauthenticated,
     ValidationError,
 )
 from invoicebridge.domain.invoice_link import InvoiceLink, InvoiceState, LinkEvent, new_link, request_id_for
@@ -32,6 +35,7 @@ __all__ = [
     "Conflict",
     "Customer",
     "DeliveryStatus",
+    "Forbidden",
     "InvalidTransition",
     "InvoiceBridgeError",
     "InvoiceLink",
@@ -49,6 +53,8 @@ __all__ = [
     "RowInput",
     "SalesOrder",
     "TaxRate",
+    "TooManyAttempts",
+    "Unauthenticated",
     "ValidationError",
     "new_company",
     "new_customer",

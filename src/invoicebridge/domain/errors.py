@@ -7,7 +7,10 @@ Tree::
       ├─ NotFound                   the thing asked for does not exist in this company
       ├─ Conflict                   would break a uniqueness rule (SO number, SKU)
       ├─ InvalidTransition          an invoice-link state change the state machine does not allow
-      └─ NotConnected               no usable QuickBooks connection (never connected, expired or revoked)
+      ├─ NotConnected               no usable QuickBooks connection (never connected, expired or revoked)
+      ├─ Unauthenticated            no valid session or API token (401; pages send the browser to the login page)
+      ├─ Forbidden                  a known caller who may not do this: a member on an admin action, no CSRF token
+      └─ TooManyAttempts            failed logins slowed down (back-off, then a temporary lock)
 
 Every message is a sentence a person understands; technical detail, when there is any, travels apart.
 """
@@ -72,3 +75,29 @@ class NotConnected(InvoiceBridgeError):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+class Unauthenticated(InvoiceBridgeError):
+    """The caller is not logged in (no session, no token, or one that expired or was revoked)."""
+
+    def __init__(self, message: str = "Log in, or send an API token as 'Authorization: Bearer …'.") -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Forbidden(InvoiceBridgeError):
+    """The caller is known but may not do this (a member on an admin action, a missing CSRF token)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class TooManyAttempts(InvoiceBridgeError):
+    """Logins from this account or address are slowed down after failures; try again after `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        minutes, seconds = divmod(self.retry_after, 60)
+        wait = f"{minutes} min" if minutes and not seconds else f"{self.retry_after} s"
+        super().__init__(f"Too many failed logins: try again in {wait}.")

@@ -92,8 +92,9 @@ class SqlCompanies:
             raise NotFound("company", company_id)
         return mapping.company(row)
 
-    def list(self, page: PageRequest) -> Page[Company]:
-        return _page(self._s, select(CompanyRow), CompanyRow.id, page, mapping.company)
+    def list(self, page: PageRequest, among: Sequence[int] | None = None) -> Page[Company]:
+        query = select(CompanyRow) if among is None else select(CompanyRow).where(CompanyRow.id.in_(among))
+        return _page(self._s, query, CompanyRow.id, page, mapping.company)
 
 
 class SqlCustomers:

@@ -249,3 +249,8 @@ class ProcessedEventRow(Base):
     __tablename__ = "processed_events"
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime]
+
+
+# The access tables live in their own module; importing it here puts them on Base.metadata for every user of the
+# schema (migrations, the drift test, create_all).
+from invoicebridge.store import access_tables as _access_tables  # noqa: E402, F401

@@ -6,6 +6,15 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from invoicebridge.store.access_repositories import (
+    SqlApiTokens,
+    SqlLoginLinks,
+    SqlLoginThrottle,
+    SqlMemberships,
+    SqlOAuthStates,
+    SqlUsers,
+    SqlWebSessions,
+)
 from invoicebridge.store.qbo_repositories import SqlAudit, SqlCogs, SqlConnections, SqlProcessedEvents, SqlQboRefs
 from invoicebridge.store.repositories import (
     SqlCompanies,
@@ -36,6 +45,13 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session)
         self.cogs = SqlCogs(self.session)
         self.processed_events = SqlProcessedEvents(self.session)
+        self.users = SqlUsers(self.session)
+        self.memberships = SqlMemberships(self.session)
+        self.web_sessions = SqlWebSessions(self.session)
+        self.api_tokens = SqlApiTokens(self.session)
+        self.oauth_states = SqlOAuthStates(self.session)
+        self.login_links = SqlLoginLinks(self.session)
+        self.login_throttle = SqlLoginThrottle(self.session)
         return self
 
     def __exit__(

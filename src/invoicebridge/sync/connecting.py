@@ -1,25 +1,24 @@
 """Connecting a company to QuickBooks and setting up how its books take our invoices.
 
-Connect: `start()` gives the authorization URL with a signed `state` (company, nonce, expiry — HMAC with the
-app secret, so no server-side storage and no CSRF: a state we did not sign, or one that expired, is refused);
-`finish()` checks it, trades the code for tokens (stored encrypted) and reads the company's preferences.
+Connect: `start()` stores a single-use state (a random nonce bound to the admin who started, their company and
+an expiry) and gives the authorization URL carrying it, signed with the server's key. `finish()` refuses — before
+any code is exchanged and with nothing stored — a state we did not sign, one used before, expired, or started by
+another person, and a QuickBooks company other than the connected one unless the admin confirmed the switch at
+start. Then it spends the state, trades the code for tokens (stored encrypted) and reads the preferences.
 Disconnect revokes the tokens at Intuit and forgets them. Settings are refused until complete and valid
 against the company's own accounts and tax codes.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from invoicebridge.domain import NotConnected, Problem, ValidationError
+from invoicebridge.domain import Conflict, Forbidden, NotConnected, Problem, ValidationError
+from invoicebridge.domain.access import OAuthState, Role
 from invoicebridge.domain.connection import (
     AccountingMode,
     Connection,
@@ -36,9 +35,12 @@ from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.matching import quote
 from invoicebridge.sync.ports import TokenVault, UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.secrets import new_token, same, sign
 from invoicebridge.sync.tokens import OAuthSetup, to_pair
 
 STATE_LIFETIME = timedelta(minutes=15)
+MAX_STATE = 200  # a nonce, a dot and a signature: anything longer is not ours
+ASK_AGAIN = "This QuickBooks answer was not asked for by you, or was used already: start connecting again."
 ACCOUNT_KINDS = {
     "revenue_account_id": ("Income",),
     "cogs_account_id": ("Cost of Goods Sold",),
@@ -60,20 +62,54 @@ class Choices:
 class Connecting:
     def __init__(
         self, uow: UnitOfWorkFactory, vault: TokenVault, oauth: OAuthSetup, clients: ClientFactory,
-        now: Callable[[], datetime],
+        now: Callable[[], datetime], state_key: bytes,
     ) -> None:  # fmt: skip
         self._uow, self._vault, self._oauth, self._clients, self._now = uow, vault, oauth, clients, now
+        self._state_key = state_key
 
     # -- connect / disconnect --------------------------------------------------------------------------
-    def start(self, company_id: int) -> str:
-        """The URL to send the user to (Intuit's consent page)."""
-        return authorization_url(self._oauth.app, self._oauth.discovery, self._sign(company_id))
+    def start(self, company_id: int, user_id: int, replace_realm: bool = False) -> str:
+        """The URL to send the admin to (Intuit's consent page), with a state only they can bring back once.
+        `replace_realm`: the admin confirms that another QuickBooks company may replace the connected one.
+        Raises NotFound for a company that does not exist."""
+        nonce = new_token()
+        with self._uow() as uow:
+            uow.companies.get(company_id)
+            uow.oauth_states.forget_expired(self._now())
+            state = OAuthState(nonce, company_id, user_id, replace_realm, self._now() + STATE_LIFETIME)
+            uow.oauth_states.add(state)
+            uow.commit()
+        return authorization_url(self._oauth.app, self._oauth.discovery, f"{nonce}.{sign(self._state_key, nonce)}")
 
-    def finish(self, state: str, code: str, realm_id: str) -> Connection:
-        """The callback: check `state`, exchange `code`, store tokens, read preferences."""
-        company_id = self._verify(state)
+    def finish(self, state: str, code: str, realm_id: str, user_id: int) -> Connection:
+        """The callback, for the logged-in `user_id`: check and spend `state`, exchange `code`, store tokens,
+        read preferences. Refusals (ValidationError, Forbidden, Conflict) exchange no code and store nothing."""
+        company_id = self._spend_state(state, realm_id, user_id)
         tokens = exchange_code(self._oauth.http, self._oauth.app, self._oauth.discovery, code, now=self._now)
         return self.connect_with_tokens(company_id, realm_id, to_pair(tokens))
+
+    def _spend_state(self, state: str, realm_id: str, user_id: int) -> int:
+        nonce = self._verified_nonce(state)
+        if not realm_id.isascii() or not realm_id.isalnum() or len(realm_id) > 32:
+            raise ValidationError.single("realmId", "QuickBooks sent a company id that is not one.")
+        with self._uow() as uow:
+            saved = uow.oauth_states.get(nonce)
+            if saved is None or saved.used_at is not None:
+                raise ValidationError.single("state", ASK_AGAIN)
+            if saved.user_id != user_id or uow.memberships.roles_of(user_id).get(saved.company_id) is not Role.ADMIN:
+                raise Forbidden("Connecting was started by someone else: start connecting again yourself.")
+            if saved.expires_at <= self._now():
+                raise ValidationError.single("state", "Connecting took too long: start connecting again.")
+            previous = uow.connections.get(saved.company_id)
+            if previous is not None and previous.realm_id != realm_id and not saved.replace_realm:
+                raise Conflict("realmId", (
+                    f"This company is connected to QuickBooks company {previous.realm_id}, not {realm_id}. To switch, "
+                    "start connecting again and confirm that the other QuickBooks company replaces it."
+                ))  # fmt: skip
+            if not uow.oauth_states.use(nonce, self._now()):
+                raise ValidationError.single("state", ASK_AGAIN)
+            uow.commit()
+        return saved.company_id
 
     def connect_with_tokens(self, company_id: int, realm_id: str, tokens: TokenPair) -> Connection:
         """Store a fresh connection (the OAuth callback, or the demo's sandbox tokens)."""
@@ -183,26 +219,11 @@ class Connecting:
     def _client(self, connection: Connection) -> QboClient:
         return self._clients(connection, AuditTrail())
 
-    def _sign(self, company_id: int) -> str:
-        expires = int((self._now() + STATE_LIFETIME).timestamp())
-        body = f"{company_id}.{secrets.token_urlsafe(12)}.{expires}"
-        return f"{body}.{self._mac(body)}"
-
-    def _verify(self, state: str) -> int:
-        body, _, mac = state.rpartition(".")
-        parts = body.split(".")
-        if len(parts) != 3 or not hmac.compare_digest(mac, self._mac(body)):
-            raise ValidationError.single(
-                "state", "This QuickBooks answer was not asked for by us: start connecting again."
-            )
-        if int(parts[2]) < self._now().timestamp():
-            raise ValidationError.single("state", "Connecting took too long: start connecting again.")
-        return int(parts[0])
-
-    def _mac(self, body: str) -> str:
-        key = self._oauth.app.client_secret.encode()
-        digest = hmac.new(key, body.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    def _verified_nonce(self, state: str) -> str:
+        nonce, _, mac = state.partition(".")
+        if len(state) > MAX_STATE or not mac or not same(mac, sign(self._state_key, nonce)):
+            raise ValidationError.single("state", ASK_AGAIN)
+        return nonce
 
 
 def _named(rows: Any) -> list[dict[str, str]]:

@@ -65,9 +65,10 @@ class OrderBook:
         with self._uow() as uow:
             return uow.companies.get(company_id)
 
-    def list_companies(self, page: PageRequest) -> Page[Company]:
+    def list_companies(self, page: PageRequest, among: Sequence[int] | None = None) -> Page[Company]:
+        """Every company (the CLI), or those whose ids are `among` (a caller's own)."""
         with self._uow() as uow:
-            return uow.companies.list(page)
+            return uow.companies.list(page, among)
 
     # -- customers ---------------------------------------------------------------------------------
     def create_customer(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
+from invoicebridge.web.auth import App, CallerDep, MemberCompany, PersonDep
 from invoicebridge.web.deps import Book, Paging
 from invoicebridge.web.schemas import (
     CompanyIn,
@@ -40,80 +41,82 @@ def changes(patch: BaseModel) -> dict[str, Any]:
 
 
 @router.post("/companies", status_code=status.HTTP_201_CREATED, tags=["companies"])
-def create_company(body: CompanyIn, book: Book) -> CompanyOut:
-    return CompanyOut.of(book.create_company(body.name, body.home_currency, body.timezone))
+def create_company(body: CompanyIn, app: App, person: PersonDep) -> CompanyOut:
+    """A new company, with the person creating it as its first admin."""
+    return CompanyOut.of(app.people.found_company(person.user_id or 0, body.name, body.home_currency, body.timezone))
 
 
 @router.get("/companies", tags=["companies"])
-def list_companies(book: Book, page: Paging) -> PageOut[CompanyOut]:
-    found = book.list_companies(page)
+def list_companies(book: Book, page: Paging, caller: CallerDep) -> PageOut[CompanyOut]:
+    """The companies the caller belongs to."""
+    found = book.list_companies(page, among=sorted(caller.roles))
     return PageOut(items=[CompanyOut.of(c) for c in found.items], next_after=found.next_after)
 
 
 @router.get(COMPANY, tags=["companies"])
-def get_company(company_id: int, book: Book) -> CompanyOut:
+def get_company(company_id: MemberCompany, book: Book) -> CompanyOut:
     return CompanyOut.of(book.get_company(company_id))
 
 
 @router.post(COMPANY + "/customers", status_code=status.HTTP_201_CREATED, tags=["customers"])
-def create_customer(company_id: int, body: CustomerIn, book: Book) -> CustomerOut:
+def create_customer(company_id: MemberCompany, body: CustomerIn, book: Book) -> CustomerOut:
     fields = body.model_dump()
     return CustomerOut.of(book.create_customer(company_id, **fields))
 
 
 @router.get(COMPANY + "/customers", tags=["customers"])
-def list_customers(company_id: int, book: Book, page: Paging) -> PageOut[CustomerOut]:
+def list_customers(company_id: MemberCompany, book: Book, page: Paging) -> PageOut[CustomerOut]:
     found = book.list_customers(company_id, page)
     return PageOut(items=[CustomerOut.of(c) for c in found.items], next_after=found.next_after)
 
 
 @router.get(COMPANY + "/customers/{customer_id}", tags=["customers"])
-def get_customer(company_id: int, customer_id: int, book: Book) -> CustomerOut:
+def get_customer(company_id: MemberCompany, customer_id: int, book: Book) -> CustomerOut:
     return CustomerOut.of(book.get_customer(company_id, customer_id))
 
 
 @router.patch(COMPANY + "/customers/{customer_id}", tags=["customers"])
-def update_customer(company_id: int, customer_id: int, body: CustomerPatch, book: Book) -> CustomerOut:
+def update_customer(company_id: MemberCompany, customer_id: int, body: CustomerPatch, book: Book) -> CustomerOut:
     return CustomerOut.of(book.update_customer(company_id, customer_id, **changes(body)))
 
 
 @router.post(COMPANY + "/products", status_code=status.HTTP_201_CREATED, tags=["products"])
-def create_product(company_id: int, body: ProductIn, book: Book) -> ProductOut:
+def create_product(company_id: MemberCompany, body: ProductIn, book: Book) -> ProductOut:
     return ProductOut.of(book.create_product(company_id, body.sku, body.name, body.sales_price, body.unit_cost))
 
 
 @router.get(COMPANY + "/products", tags=["products"])
-def list_products(company_id: int, book: Book, page: Paging) -> PageOut[ProductOut]:
+def list_products(company_id: MemberCompany, book: Book, page: Paging) -> PageOut[ProductOut]:
     found = book.list_products(company_id, page)
     return PageOut(items=[ProductOut.of(p) for p in found.items], next_after=found.next_after)
 
 
 @router.get(COMPANY + "/products/{product_id}", tags=["products"])
-def get_product(company_id: int, product_id: int, book: Book) -> ProductOut:
+def get_product(company_id: MemberCompany, product_id: int, book: Book) -> ProductOut:
     return ProductOut.of(book.get_product(company_id, product_id))
 
 
 @router.patch(COMPANY + "/products/{product_id}", tags=["products"])
-def update_product(company_id: int, product_id: int, body: ProductPatch, book: Book) -> ProductOut:
+def update_product(company_id: MemberCompany, product_id: int, body: ProductPatch, book: Book) -> ProductOut:
     return ProductOut.of(book.update_product(company_id, product_id, **changes(body)))
 
 
 @router.post(COMPANY + "/tax-rates", status_code=status.HTTP_201_CREATED, tags=["tax rates"])
-def create_tax_rate(company_id: int, body: TaxRateIn, book: Book) -> TaxRateOut:
+def create_tax_rate(company_id: MemberCompany, body: TaxRateIn, book: Book) -> TaxRateOut:
     return TaxRateOut.of(book.create_tax_rate(company_id, body.name, body.percent))
 
 
 @router.get(COMPANY + "/tax-rates", tags=["tax rates"])
-def list_tax_rates(company_id: int, book: Book, page: Paging) -> PageOut[TaxRateOut]:
+def list_tax_rates(company_id: MemberCompany, book: Book, page: Paging) -> PageOut[TaxRateOut]:
     found = book.list_tax_rates(company_id, page)
     return PageOut(items=[TaxRateOut.of(r) for r in found.items], next_after=found.next_after)
 
 
 @router.get(COMPANY + "/tax-rates/{rate_id}", tags=["tax rates"])
-def get_tax_rate(company_id: int, rate_id: int, book: Book) -> TaxRateOut:
+def get_tax_rate(company_id: MemberCompany, rate_id: int, book: Book) -> TaxRateOut:
     return TaxRateOut.of(book.get_tax_rate(company_id, rate_id))
 
 
 @router.patch(COMPANY + "/tax-rates/{rate_id}", tags=["tax rates"])
-def update_tax_rate(company_id: int, rate_id: int, body: TaxRatePatch, book: Book) -> TaxRateOut:
+def update_tax_rate(company_id: MemberCompany, rate_id: int, body: TaxRatePatch, book: Book) -> TaxRateOut:
     return TaxRateOut.of(book.update_tax_rate(company_id, rate_id, **changes(body)))

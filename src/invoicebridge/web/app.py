@@ -1,33 +1,47 @@
-"""The web application factory. Nothing is built at import time: entry points call create_app(container)."""
+"""The web application factory. Nothing is built at import time: entry points call create_app(container).
+
+Every route but a few named public ones (/healthz, /webhooks/qbo — signature-checked —, the login pages and
+/static) resolves its caller; tests/contract/web/test_access_matrix.py walks every registered route to hold it.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
+from typing import Any
+
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from invoicebridge.bootstrap import Container
-from invoicebridge.web import api, errors, orders_api, qbo_api
+from invoicebridge.web import access_api, api, errors, orders_api, pages, qbo_api
+from invoicebridge.web.auth import CallerDep
+from invoicebridge.web.headers import SecurityHeaders
+
+PUBLIC_PATHS = frozenset({"/healthz", "/webhooks/qbo", "/login", "/login/link"})
 
 
 def create_app(container: Container) -> FastAPI:
-    """The API (OpenAPI at /api/openapi.json, docs at /api/docs) over the given container."""
+    """The API (OpenAPI at /api/openapi.json, docs at /api/docs) and the pages, over the given container."""
     app = FastAPI(
         title="invoicebridge",
         summary="Sales orders in, QuickBooks Online invoices out.",
         version="0.1.0",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        openapi_url=None,  # served below, to logged-in callers only
+        docs_url=None,  # pages.api_docs: local Swagger UI assets, no inline script
         redoc_url=None,
     )
     app.state.container = container
+    app.state.templates = pages.make_templates()
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
-    app.include_router(api.router)
-    app.include_router(orders_api.router)
-    app.include_router(qbo_api.router)
+    for router in (api.router, orders_api.router, qbo_api.router, access_api.router, pages.router):
+        app.include_router(router)
+    app.mount("/static/swagger", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger")
+    app.mount("/static", StaticFiles(directory=str(files("invoicebridge.web") / "static")), name="static")
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
+    @app.get(pages.OPENAPI_URL, include_in_schema=False)
+    def openapi(_caller: CallerDep) -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, str]:

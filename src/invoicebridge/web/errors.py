@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from invoicebridge.domain import Conflict, InvalidTransition, NotConnected, NotFound, Problem, ValidationError
+from invoicebridge.domain import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotConnected,
+    NotFound,
+    Problem,
+    TooManyAttempts,
+    Unauthenticated,
+    ValidationError,
+)
 from invoicebridge.qbo.errors import QboError
 from invoicebridge.web.schemas import ErrorBody, ErrorOut, ProblemOut
 
@@ -53,6 +64,30 @@ async def _not_connected(_: Request, error: Exception) -> JSONResponse:
     return error_response(409, "not_connected", str(error))
 
 
+async def _unauthenticated(request: Request, error: Exception) -> Response:
+    """The JSON API answers 401; a page sends the browser to the login page, and back here afterwards."""
+    assert isinstance(error, Unauthenticated)
+    path = request.url.path
+    if path.startswith("/api/") and path != "/api/docs":
+        response = error_response(401, "unauthenticated", error.message)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    back = path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
+
+
+async def _forbidden(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Forbidden)
+    return error_response(403, "forbidden", error.message)
+
+
+async def _too_many_attempts(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TooManyAttempts)
+    response = error_response(429, "too_many_attempts", str(error))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 async def _qbo(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, QboError)
     return error_response(502, "quickbooks_error", f"QuickBooks refused or failed: {error}")
@@ -76,6 +111,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(InvalidTransition, _invalid_transition)
     app.add_exception_handler(NotConnected, _not_connected)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(TooManyAttempts, _too_many_attempts)
     app.add_exception_handler(QboError, _qbo)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from invoicebridge.domain import DeliveryStatus, InvoiceState, OrderFilter
 from invoicebridge.web.api import ERRORS, changes
+from invoicebridge.web.auth import MemberCompany
 from invoicebridge.web.deps import Book, JobQueue, Paging
 from invoicebridge.web.schemas import DeliveryIn, InvoiceOut, PageOut, SalesOrderIn, SalesOrderOut, SalesOrderPatch
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/companies/{company_id}/sales-orders", tags=["sal
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_sales_order(company_id: int, body: SalesOrderIn, book: Book) -> SalesOrderOut:
+def create_sales_order(company_id: MemberCompany, body: SalesOrderIn, book: Book) -> SalesOrderOut:
     fields = changes(body)
     fields["rows"] = [row.to_domain() for row in body.rows]
     order = book.create_sales_order(company_id, **fields)
@@ -25,7 +26,7 @@ def create_sales_order(company_id: int, body: SalesOrderIn, book: Book) -> Sales
 
 @router.get("")
 def list_sales_orders(
-    company_id: int,
+    company_id: MemberCompany,
     book: Book,
     page: Paging,
     invoice_state: InvoiceState | None = None,
@@ -40,17 +41,17 @@ def list_sales_orders(
 
 
 @router.get("/by-number/{number}")
-def get_sales_order_by_number(company_id: int, number: str, book: Book) -> SalesOrderOut:
+def get_sales_order_by_number(company_id: MemberCompany, number: str, book: Book) -> SalesOrderOut:
     return SalesOrderOut.of(book.get_sales_order_by_number(company_id, number))
 
 
 @router.get("/{order_id}")
-def get_sales_order(company_id: int, order_id: int, book: Book) -> SalesOrderOut:
+def get_sales_order(company_id: MemberCompany, order_id: int, book: Book) -> SalesOrderOut:
     return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
 
 
 @router.patch("/{order_id}")
-def update_sales_order(company_id: int, order_id: int, body: SalesOrderPatch, book: Book) -> SalesOrderOut:
+def update_sales_order(company_id: MemberCompany, order_id: int, body: SalesOrderPatch, book: Book) -> SalesOrderOut:
     fields = changes(body)
     if body.rows is not None:
         fields["rows"] = [row.to_domain() for row in body.rows]
@@ -59,7 +60,9 @@ def update_sales_order(company_id: int, order_id: int, body: SalesOrderPatch, bo
 
 
 @router.post("/{order_id}/deliveries")
-def record_delivery(company_id: int, order_id: int, body: DeliveryIn, book: Book, jobs: JobQueue) -> SalesOrderOut:
+def record_delivery(
+    company_id: MemberCompany, order_id: int, body: DeliveryIn, book: Book, jobs: JobQueue
+) -> SalesOrderOut:
     deliveries: dict[int, object] = {}
     for line in body.rows:
         deliveries[line.row_id] = line.quantity
@@ -70,5 +73,5 @@ def record_delivery(company_id: int, order_id: int, body: DeliveryIn, book: Book
 
 
 @router.get("/{order_id}/invoice")
-def get_invoice_status(company_id: int, order_id: int, book: Book) -> InvoiceOut:
+def get_invoice_status(company_id: MemberCompany, order_id: int, book: Book) -> InvoiceOut:
     return InvoiceOut.of(book.invoice_link(company_id, order_id))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -16,15 +16,9 @@ from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
 from invoicebridge.qbo.webhooks import parse_notifications, verify_signature
 from invoicebridge.web.api import ERRORS
+from invoicebridge.web.auth import AdminCompany, App, MemberCompany, PersonDep
 from invoicebridge.web.schemas import InvoiceOut
 
-
-def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-App = Annotated[Container, Depends(get_container)]
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
 PREFIX = "/api/companies/{company_id}"
 
@@ -84,34 +78,44 @@ def linked(app: Container, company_id: int, link: InvoiceLink) -> LinkedInvoiceO
 
 # -- connection ------------------------------------------------------------------------------------------
 @router.get(PREFIX + "/qbo")
-def connection_status(company_id: int, app: App) -> ConnectionOut:
+def connection_status(company_id: MemberCompany, app: App) -> ConnectionOut:
     return ConnectionOut.of(app.connecting.connection(company_id))
 
 
 @router.get(PREFIX + "/qbo/connect", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
-def connect(company_id: int, app: App) -> RedirectResponse:
-    """Send the browser to Intuit's consent page (the Reconnect URL too)."""
-    return RedirectResponse(app.connecting.start(company_id))
+def connect(
+    company_id: AdminCompany, app: App, person: PersonDep,
+    replace_realm: Annotated[bool, Query(description="confirm that another QuickBooks company replaces the "
+                                                     "connected one")] = False,
+) -> RedirectResponse:  # fmt: skip
+    """Send the admin's browser to Intuit's consent page (the Reconnect URL too). Only this admin, logged in, can
+    bring the answer back, once."""
+    return RedirectResponse(app.connecting.start(company_id, person.user_id or 0, replace_realm))
 
 
 @router.get("/oauth/qbo/callback")
 def oauth_callback(
-    app: App, state: str, code: str | None = None, realm_id: Annotated[str | None, Query(alias="realmId")] = None,
-    error: str | None = None,
+    app: App, person: PersonDep, state: Annotated[str, Query(max_length=200)],
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    realm_id: Annotated[str | None, Query(alias="realmId", max_length=64)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ConnectionOut:  # fmt: skip
+    """Intuit sends the admin's browser back here. Refused, with no code exchanged and nothing stored, unless the
+    logged-in person is the admin who started connecting and the state is fresh and unused."""
     if error or not code or not realm_id:
-        raise ValidationError.single("code", f"QuickBooks did not connect ({error or 'no authorization code'}).")
-    return ConnectionOut.of(app.connecting.finish(state, code, realm_id))
+        reason = error if error and error.isprintable() else "no authorization code"
+        raise ValidationError.single("code", f"QuickBooks did not connect ({reason[:100]}).")
+    return ConnectionOut.of(app.connecting.finish(state, code, realm_id, person.user_id or 0))
 
 
 @router.delete(PREFIX + "/qbo")
-def disconnect(company_id: int, app: App) -> ConnectionOut:
+def disconnect(company_id: AdminCompany, app: App) -> ConnectionOut:
     app.connecting.disconnect(company_id)
     return ConnectionOut.of(app.connecting.connection(company_id))
 
 
 @router.get(PREFIX + "/qbo/choices")
-def settings_choices(company_id: int, app: App) -> dict[str, Any]:
+def settings_choices(company_id: AdminCompany, app: App) -> dict[str, Any]:
     """The company's QBO accounts and tax codes to choose from."""
     choices = app.connecting.choices(company_id)
     return {
@@ -121,7 +125,7 @@ def settings_choices(company_id: int, app: App) -> dict[str, Any]:
 
 
 @router.put(PREFIX + "/qbo/settings")
-def save_settings(company_id: int, body: SettingsIn, app: App) -> ConnectionOut:
+def save_settings(company_id: AdminCompany, body: SettingsIn, app: App) -> ConnectionOut:
     settings = ConnectionSettings(
         body.revenue_account_id, body.tax_mapping, body.mode, body.cogs_account_id, body.inventory_asset_account_id
     )
@@ -130,13 +134,13 @@ def save_settings(company_id: int, body: SettingsIn, app: App) -> ConnectionOut:
 
 # -- invoicing -------------------------------------------------------------------------------------------
 @router.post(PREFIX + "/sales-orders/{order_id}/invoice")
-def create_invoice(company_id: int, order_id: int, app: App) -> LinkedInvoiceOut:
+def create_invoice(company_id: MemberCompany, order_id: int, app: App) -> LinkedInvoiceOut:
     """Create the SO's QBO invoice now (idempotent: an invoiced SO answers with its invoice)."""
     return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id))
 
 
 @router.post(PREFIX + "/invoices", status_code=status.HTTP_202_ACCEPTED)
-def create_invoices(company_id: int, body: InvoiceManyIn, app: App) -> dict[str, Any]:
+def create_invoices(company_id: MemberCompany, body: InvoiceManyIn, app: App) -> dict[str, Any]:
     """Queue invoicing for many SOs; watch each SO's invoice status."""
     for order_id in body.sales_order_ids:
         app.orderbook.get_sales_order(company_id, order_id)  # refuse unknown SOs before queueing anything
@@ -145,12 +149,12 @@ def create_invoices(company_id: int, body: InvoiceManyIn, app: App) -> dict[str,
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/link")
-def invoice_with_link(company_id: int, order_id: int, app: App) -> LinkedInvoiceOut:
+def invoice_with_link(company_id: MemberCompany, order_id: int, app: App) -> LinkedInvoiceOut:
     return linked(app, company_id, app.orderbook.invoice_link(company_id, order_id))
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/preview")
-def preview_invoice(company_id: int, order_id: int, app: App) -> dict[str, Any]:
+def preview_invoice(company_id: MemberCompany, order_id: int, app: App) -> dict[str, Any]:
     """The exact invoice payload and the matches, creating nothing in QuickBooks."""
     preview = app.invoicing.preview(company_id, order_id)
     return {
@@ -162,7 +166,7 @@ def preview_invoice(company_id: int, order_id: int, app: App) -> dict[str, Any]:
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/audit")
-def audit_log(company_id: int, order_id: int, app: App) -> dict[str, Any]:
+def audit_log(company_id: MemberCompany, order_id: int, app: App) -> dict[str, Any]:
     """Every QBO request and response made for this SO (tokens are never recorded)."""
     entries = app.invoicing.audit(company_id, order_id)
     return {"entries": [
