@@ -1,4 +1,5 @@
-"""`invoicebridge …`: demo, serve, worker, db upgrade, import, invoice. Reads settings once and passes them down.
+"""`invoicebridge …`: demo, serve, worker, db upgrade, import, invoice; `user …` and `token …` live in
+cli_access. Reads settings once and passes them down.
 
 The demo is the one place invoicebridge and qbo_sandbox meet (DESIGN §2): it runs the sandbox in-process, with
 its state in the demo's data directory, and connects the demo company to it."""
@@ -16,7 +17,8 @@ from rich.progress import Progress
 
 from invoicebridge import demo_setup
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.demo import seed_demo
+from invoicebridge.cli_access import login_url, tokens, users
+from invoicebridge.demo import ensure_demo_admin, seed_demo
 from invoicebridge.domain import InvoiceBridgeError, PageRequest
 from invoicebridge.jobs import worker as worker_module
 from invoicebridge.settings import Settings
@@ -29,6 +31,8 @@ from qbo_sandbox.server import SandboxServer
 app = typer.Typer(help="invoicebridge: sales orders in, QuickBooks Online invoices out.", no_args_is_help=True)
 db = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db, name="db")
+app.add_typer(users, name="user")
+app.add_typer(tokens, name="token")
 console = Console()
 err = Console(stderr=True)
 
@@ -38,6 +42,7 @@ ENV_FILE: Path | None = None  # set by --env-file
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     env_file: Annotated[
         Path | None,
         typer.Option("--env-file", help="read INVOICEBRIDGE_* settings from this file (the demo writes one)"),
@@ -48,6 +53,7 @@ def _options(
         err.print(f"[red]No such settings file:[/red] {env_file}")
         raise typer.Exit(2)
     ENV_FILE = env_file
+    ctx.obj = _settings  # how the `user` and `token` commands read the same settings
 
 
 def _settings(env_file: Path | None = None, **overrides: object) -> Settings:
@@ -72,6 +78,11 @@ def serve(
 ) -> None:
     """Serve the API, configured from INVOICEBRIDGE_* variables (migrates the database first)."""
     settings = _settings(host=host, port=port)
+    problems = settings.serving_problems(settings.host)
+    for problem in problems:
+        err.print(f"[red]{problem}[/red]")
+    if problems:
+        raise typer.Exit(2)  # before anything is migrated or bound
     container = build(settings, migrate=True)
     try:
         _serve(container, settings.host, settings.port)
@@ -82,18 +93,19 @@ def serve(
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="where the demo's SQLite files live")] = Path("var/demo"),
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    port: Annotated[int, typer.Option(help="its web app's port, on 127.0.0.1 only")] = 8000,
     sandbox_port: Annotated[int, typer.Option(help="the built-in QuickBooks sandbox's port")] = 8765,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="create the data and exit")] = False,
 ) -> None:
-    """The demo: sample order book on SQLite, the built-in QuickBooks sandbox connected, worker and API served."""
+    """The demo: sample order book on SQLite, the built-in QuickBooks sandbox connected, worker and API served.
+    It listens on 127.0.0.1 only: its admin logs in by a printed link and its keys are generated files."""
+    host = demo_setup.HOST
     sandbox = SandboxServer(SandboxConfig(), port=sandbox_port, db=_ensure(data_dir) / "sandbox.db")
     sandbox.start()
     container: Container | None = None
     try:
-        qbo = demo_setup.sandbox_app(sandbox.url, data_dir, f"http://{host}:{port}")
-        env_file = demo_setup.write_env_file(data_dir, sandbox.url, qbo)
+        qbo = demo_setup.sandbox_app(sandbox.url, data_dir, demo_setup.web_url(port))
+        env_file = demo_setup.write_env_file(data_dir, sandbox.url, qbo, port)
         settings = _settings(env_file, data_dir=data_dir, database_url="", host=host, port=port)
         container = build(settings, migrate=True)
         summary = seed_demo(container.orderbook, datetime.now(UTC))
@@ -102,6 +114,7 @@ def demo(
         demo_setup.connect(container, summary.company.id or 0, sandbox.url, qbo)
         console.print(f"QuickBooks sandbox: {sandbox.url}/app (company {qbo['realm_id']}), connected.")
         console.print(f"Invoice from another shell: invoicebridge --env-file {env_file} invoice SO-1001")
+        _print_demo_login(container, summary.company.id or 0, env_file)
         if not no_serve:
             consumer = worker_module.consumer(container.jobs.huey)
             consumer.start()
@@ -159,6 +172,19 @@ def invoice(
         container.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _print_demo_login(container: Container, company_id: int, env_file: Path) -> None:
+    admin = ensure_demo_admin(container.people, company_id)
+    link = login_url(container.settings, container.sessions.login_link(admin.email))
+    console.print(f"Log in as {admin.email} (admin) with this one-time link, valid 24 h:")
+    console.print(f"  {link}", soft_wrap=True, highlight=False, markup=False)  # one line, so it can be clicked
+    hints = (
+        f"Set a password:     invoicebridge --env-file {env_file} user password {admin.email}",
+        f"Get an API token:   invoicebridge --env-file {env_file} token create --company {company_id} --name curl",
+    )
+    for hint in hints:
+        console.print(hint, soft_wrap=True, highlight=False, markup=False)
 
 
 def _ensure(directory: Path) -> Path:

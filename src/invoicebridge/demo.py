@@ -1,6 +1,8 @@
-"""Sample data for `invoicebridge demo`: one company with customers, products, tax rates and ~50 SOs.
+"""Sample data for `invoicebridge demo`: one company with customers, products, tax rates and ~50 SOs, and an
+admin who logs in by a one-time link.
 
-Deterministic (a seeded generator) and idempotent: a book that already has the demo company is left alone.
+Deterministic (a seeded generator) and idempotent: a book that already has the demo company is left alone, and
+the demo admin is created only when missing.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from invoicebridge.domain import Company, PageRequest, ProductVariant, RowInput
+from invoicebridge.domain import Company, NotFound, PageRequest, ProductVariant, RowInput
+from invoicebridge.domain.access import Role, User
 from invoicebridge.sync.orderbook import OrderBook
+from invoicebridge.sync.people import People
 
 COMPANY_NAME = "Demo Trading Co"
 CUSTOMERS = [
@@ -34,6 +38,8 @@ PRODUCTS = [
 ]
 TAX_RATES = [("Sales tax 8.25%", "8.25"), ("Reduced 5%", "5"), ("Exempt", "0")]
 ORDER_COUNT = 50
+ADMIN_EMAIL = "admin@demo.invoicebridge.example"  # .example: a domain that can never receive mail
+ADMIN_NAME = "Demo Admin"
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,14 @@ def _seed_order(
         book.record_delivery(company_id, order.id, {first.id or 0: max(Decimal(1), first.quantity // 2)}, created)
         return
     book.record_delivery(company_id, order.id, {r.id or 0: r.quantity for r in order.rows}, created + timedelta(days=2))
+
+
+def ensure_demo_admin(people: People, company_id: int) -> User:
+    """The demo's admin, created without a password on the first run (the demo prints a login link for them).
+    They are made admin of the demo company on every run: the link the demo prints promises an admin."""
+    try:
+        user = people.user(ADMIN_EMAIL)
+    except NotFound:
+        user = people.create_user(ADMIN_EMAIL, ADMIN_NAME)
+    people.add_member(company_id, user.email, Role.ADMIN)
+    return user

@@ -20,6 +20,7 @@ from invoicebridge.sync.tokens import to_pair
 STATE_FILE = "demo-qbo.json"
 ENV_FILE = "invoicebridge.env"
 REVENUE_ACCOUNT = "Sales of Product Income"
+HOST = "127.0.0.1"
 
 
 def sandbox_app(sandbox_url: str, data_dir: Path, app_url: str) -> dict[str, str]:
@@ -41,11 +42,15 @@ def sandbox_app(sandbox_url: str, data_dir: Path, app_url: str) -> dict[str, str
     return dict(known)
 
 
-def write_env_file(data_dir: Path, sandbox_url: str, qbo: dict[str, str]) -> Path:
-    """Settings for every other command (`invoicebridge --env-file … invoice SO-1001`, `worker`, `serve`)."""
+def write_env_file(data_dir: Path, sandbox_url: str, qbo: dict[str, str], port: int) -> Path:
+    """Settings for every other command (`invoicebridge --env-file … invoice SO-1001`, `worker`, `serve`).
+    The port and the OAuth callback on it are written too: `serve` then listens where the sandbox app sends
+    people back after connecting, and `user login-link` prints links to the demo's own port."""
     path = data_dir / ENV_FILE
     lines = {
         "INVOICEBRIDGE_DATA_DIR": str(data_dir.resolve()),
+        "INVOICEBRIDGE_PORT": str(port),
+        "INVOICEBRIDGE_QBO_REDIRECT_URI": callback_url(port),
         "INVOICEBRIDGE_QBO_ENVIRONMENT": "local",
         "INVOICEBRIDGE_QBO_SANDBOX_URL": sandbox_url,
         "INVOICEBRIDGE_QBO_CLIENT_ID": qbo["client_id"],
@@ -55,6 +60,15 @@ def write_env_file(data_dir: Path, sandbox_url: str, qbo: dict[str, str]) -> Pat
     path.write_text("".join(f"{key}={value}\n" for key, value in lines.items()))
     path.chmod(0o600)
     return path
+
+
+def web_url(port: int) -> str:
+    """The demo's web app: always on the loopback address, so nothing of it is reachable from the network."""
+    return f"http://{HOST}:{port}"
+
+
+def callback_url(port: int) -> str:
+    return f"{web_url(port)}/oauth/qbo/callback"
 
 
 def connect(container: Container, company_id: int, sandbox_url: str, qbo: dict[str, str]) -> None:

@@ -92,7 +92,7 @@ class SqlMemberships:
             .where(MembershipRow.company_id == company_id)
             .order_by(UserRow.email)
         )
-        return [Member(u.id, u.email, u.display_name, Role(m.role)) for m, u in self._s.execute(query).tuples()]
+        return [Member(u.id, u.email, u.display_name, Role(m.role)) for m, u in self._s.execute(query)]
 
     def _row(self, company_id: int, user_id: int) -> MembershipRow | None:
         query = select(MembershipRow).where(MembershipRow.company_id == company_id, MembershipRow.user_id == user_id)

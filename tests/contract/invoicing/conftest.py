@@ -23,9 +23,10 @@ import httpx
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
+from tests.access_support import log_in, person, token_headers
 
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.domain import Customer, ProductVariant, RowInput, SalesOrder, TaxRate
+from invoicebridge.domain import Customer, NotFound, ProductVariant, RowInput, SalesOrder, TaxRate
 from invoicebridge.domain.connection import AccountingMode, ConnectionSettings
 from invoicebridge.qbo.auth import parse_tokens
 from invoicebridge.settings import Settings
@@ -57,6 +58,29 @@ class World:
     products: list[ProductVariant] = field(default_factory=list)
     counter: int = 0
     url: str = ""  # our web app, when served
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    # -- our web app, when served ------------------------------------------------------------------------
+    def api(self, role: str = "admin") -> httpx.Client:
+        """A client of our served app acting as an API token of this world's company."""
+        return self._client(token_headers(self.app, self.company_id, role))
+
+    def browser(self, email: str = "admin@books.example", role: str = "admin") -> httpx.Client:
+        """A client of our served app logged in (through the login form) as a person of this world's company."""
+        try:
+            self.app.people.user(email)
+        except NotFound:
+            person(self.app, email)
+        self.app.people.add_member(self.company_id, email, role)
+        client = self._client({})
+        log_in(client, email)
+        return client
+
+    def _client(self, headers: dict[str, str]) -> httpx.Client:
+        assert self.url, "make_world(serve=True) serves our app"
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        self.clients.append(client)
+        return client
 
     # -- QBO side ----------------------------------------------------------------------------------------
     def qbo_rows(self, text: str) -> list[dict[str, Any]]:
@@ -153,6 +177,7 @@ def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: P
         pair = to_pair(parse_tokens(tokens, datetime.now(UTC)))
         container.connecting.connect_with_tokens(company.id, realm, pair)
         world = World(sandbox_server, control, container, company.id, realm, country, rates)
+        worlds.append(world)
         world.app.connecting.save_settings(company.id, default_settings(world, inventory))
         if serve:
             world.url = f"http://127.0.0.1:{port}"
@@ -160,7 +185,11 @@ def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: P
         return world
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    worlds: list[World] = []
     yield make
+    for world in worlds:
+        for client in world.clients:
+            client.close()
     for server, thread in servers:
         server.should_exit = True
         thread.join(timeout=10)

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.access_support import log_in, person
 
 from invoicebridge.bootstrap import build
 from invoicebridge.settings import Settings
 from invoicebridge.web.app import create_app
 
 
-def client_for(url: str) -> Iterator[TestClient]:
-    container = build(Settings(database_url=url), migrate=True)
+def client_for(url: str, data_dir: Path) -> Iterator[TestClient]:
+    """A client logged in as a person who creates companies (and so is their admin)."""
+    container = build(Settings(database_url=url, data_dir=data_dir), migrate=True)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        person(container, "owner@example.com")
+        log_in(client, "owner@example.com")
         yield client
     container.close()
 
 
 @pytest.fixture
-def api(sqlite_url: str) -> Iterator[TestClient]:
-    yield from client_for(sqlite_url)
+def api(sqlite_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    yield from client_for(sqlite_url, tmp_path)
 
 
 @pytest.fixture

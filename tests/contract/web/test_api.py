@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -123,10 +125,10 @@ def test_openapi_document_lists_the_endpoints(api: TestClient) -> None:
 
 
 @pytest.mark.postgres
-def test_the_api_works_the_same_on_postgresql(postgres_url: str) -> None:
+def test_the_api_works_the_same_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     from tests.contract.web.conftest import client_for
 
-    for api in client_for(postgres_url):
+    for api in client_for(postgres_url, tmp_path):
         company = api.post("/api/companies", json={"name": "P", "home_currency": "EUR", "timezone": "Europe/Paris"})
         base = f"/api/companies/{company.json()['id']}"
         customer = api.post(f"{base}/customers", json={"display_name": "Zoé"}).json()

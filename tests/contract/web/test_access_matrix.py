@@ -1,0 +1,217 @@
+"""Every route the app registers, read from its router (a new route cannot be forgotten), called as nobody, as a
+person or token of another company, and as a member on admin routes: refused every time, and nothing changes.
+
+The lists below are the whole access policy of the app. A route that is not in them is taken for an ordinary
+company route (members may use it); a route without a company in its path must be listed as public or as one
+for any logged-in caller, or this test fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from tests.access_support import log_in, person, token_headers
+from tests.contract.web.test_errors import assert_error_shape
+
+from invoicebridge.bootstrap import Container, build
+from invoicebridge.domain import RowInput
+from invoicebridge.settings import Settings
+from invoicebridge.web.app import create_app
+
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("POST", "/webhooks/qbo"),  # refused without Intuit's signature (tests/contract/invoicing/test_back_from_qbo.py)
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/login/link"),  # needs a one-time secret (test_sessions.py)
+}
+ANY_CALLER = {  # need a caller, but no company in the path
+    ("GET", "/"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/me"),
+    ("GET", "/api/companies"),
+    ("POST", "/api/companies"),
+    ("POST", "/logout"),
+    ("GET", "/oauth/qbo/callback"),  # and bound to the admin who started connecting (test_oauth_binding.py)
+}
+C = "/api/companies/{company_id}"
+ADMIN = {
+    ("GET", f"{C}/qbo/connect"),
+    ("DELETE", f"{C}/qbo"),
+    ("GET", f"{C}/qbo/choices"),
+    ("PUT", f"{C}/qbo/settings"),
+    ("GET", f"{C}/members"),
+    ("PUT", f"{C}/members"),
+    ("DELETE", f"{C}/members/{{user_id}}"),
+    ("GET", f"{C}/api-tokens"),
+    ("POST", f"{C}/api-tokens"),
+    ("DELETE", f"{C}/api-tokens/{{token_id}}"),
+}
+VOLATILE = {"last_seen_at", "last_used_at"}  # touched by any authenticated request, by design
+
+
+@dataclass
+class Book:
+    """Two companies; company A has one of everything so every path can name a real object of A."""
+
+    app: Container
+    client: FastAPI
+    a: int
+    b: int
+    ids: dict[str, str]
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Iterator[Book]:
+    app = build(Settings(data_dir=tmp_path), migrate=True)
+    admin = person(app, "admin@a.example")
+    a = app.people.found_company(admin.id or 0, "A", "USD", "America/Chicago").id or 0
+    b = app.people.found_company(person(app, "admin@b.example").id or 0, "B", "EUR", "Europe/Paris").id or 0
+    member = person(app, "member@a.example", a, "member")
+    customer = app.orderbook.create_customer(a, "Ada", "ada@example.com")
+    product = app.orderbook.create_product(a, "WID-1", "Widget", "12.50", "4.10")
+    rate = app.orderbook.create_tax_rate(a, "Tax", "8.25")
+    order = app.orderbook.create_sales_order(a, "SO-1", customer.id, [RowInput(product.id, "2", None, rate.id)])
+    token = app.api_tokens.create(a, "existing", "member", admin.id)
+    ids = {
+        "customer_id": str(customer.id), "product_id": str(product.id), "rate_id": str(rate.id),
+        "order_id": str(order.id), "number": order.number, "user_id": str(member.id), "token_id": str(token.token.id),
+    }  # fmt: skip
+    yield Book(app, create_app(app), a, b, ids)
+    app.close()
+
+
+def routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route the app registers, through included routers (FastAPI resolves those
+    lazily: iter_route_contexts is how its own OpenAPI generation walks them)."""
+    found = {
+        (method, str(context.path))
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        for method in context.methods or ()
+        if method != "HEAD"
+    }
+    return sorted(found)
+
+
+def url(book: Book, path: str, company: int) -> str:
+    return path.format(company_id=company, **book.ids)
+
+
+def body_for(method: str, path: str, book: Book) -> dict[str, Any] | None:
+    """A valid body where the route takes one, so a missing check would really change something."""
+    if method in ("GET", "DELETE"):
+        return None
+    row = {"variant_id": int(book.ids["product_id"]), "quantity": "1"}
+    bodies: dict[str, dict[str, Any]] = {
+        "/api/companies": {"name": "Intruder Inc", "home_currency": "USD", "timezone": "UTC"},
+        f"{C}/customers": {"display_name": "Intruder"},
+        f"{C}/customers/{{customer_id}}": {"display_name": "Changed"},
+        f"{C}/products": {"sku": "X-1", "name": "X", "sales_price": "1.00"},
+        f"{C}/products/{{product_id}}": {"name": "Changed"},
+        f"{C}/tax-rates": {"name": "X", "percent": "1"},
+        f"{C}/tax-rates/{{rate_id}}": {"name": "Changed"},
+        f"{C}/sales-orders": {"number": "SO-X", "customer_id": int(book.ids["customer_id"]), "rows": [row]},
+        f"{C}/sales-orders/{{order_id}}": {"delivery_deadline": "2027-01-01"},
+        f"{C}/sales-orders/{{order_id}}/deliveries": {"rows": [{"row_id": 1, "quantity": "1"}]},
+        f"{C}/invoices": {"sales_order_ids": [int(book.ids["order_id"])]},
+        f"{C}/qbo/settings": {"revenue_account_id": "1", "tax_mapping": {}},
+        f"{C}/members": {"email": "member@a.example", "role": "admin"},
+        f"{C}/api-tokens": {"name": "stolen", "role": "admin"},
+    }
+    return bodies.get(path, {})
+
+
+def snapshot(app: Container) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, but for the last-seen times any authenticated request touches."""
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    with app.engine.connect() as connection:
+        for name in sa.inspect(app.engine).get_table_names():
+            table = sa.Table(name, sa.MetaData(), autoload_with=connection)
+            columns = [c for c in table.columns if c.name not in VOLATILE]
+            tables[name] = sorted(tuple(map(str, row)) for row in connection.execute(sa.select(*columns)))
+    return tables
+
+
+def call(client: TestClient, book: Book, method: str, path: str, company: int) -> Any:
+    return client.request(
+        method, url(book, path, company), json=body_for(method, path, book), follow_redirects=False
+    )
+
+
+def test_every_route_is_classified(book: Book) -> None:
+    registered = set(routes(book.client))
+    assert PUBLIC | ANY_CALLER | ADMIN <= registered, "a listed route is gone: update the policy lists"
+    unscoped = {(m, p) for m, p in registered if "{company_id}" not in p} - PUBLIC - ANY_CALLER
+    assert unscoped == set(), "a route without a company must be listed as PUBLIC or ANY_CALLER"
+    assert len(registered) > 40  # the walk below really covers the app
+
+
+def test_nobody_is_refused_everywhere_but_the_public_routes(book: Book) -> None:
+    before = snapshot(book.app)
+    client = TestClient(book.client, raise_server_exceptions=False)
+    for method, path in routes(book.client):
+        if (method, path) in PUBLIC:
+            continue
+        answer = call(client, book, method, path, book.a)
+        if path.startswith("/api/") and path != "/api/docs":
+            assert answer.status_code == 401, (method, path, answer.text)
+            assert_error_shape(answer.json(), "unauthenticated")
+            assert answer.headers["www-authenticate"] == "Bearer"
+        else:  # a page: to the login page, and back afterwards
+            assert answer.status_code == 303, (method, path, answer.text)
+            assert answer.headers["location"].startswith("/login?next=")
+    assert snapshot(book.app) == before
+
+
+@pytest.mark.parametrize("credentials", ["session", "token"])
+def test_another_companys_people_get_404_as_for_no_company(book: Book, credentials: str) -> None:
+    client = TestClient(book.client, raise_server_exceptions=False)
+    if credentials == "session":
+        log_in(client, "admin@b.example")
+    else:
+        client.headers.update(token_headers(book.app, book.b, "admin"))
+    before = snapshot(book.app)
+    scoped = [(m, p) for m, p in routes(book.client) if "{company_id}" in p]
+    for method, path in scoped:
+        answer = call(client, book, method, path, book.a)
+        assert answer.status_code == 404, (method, path, answer.text)
+        assert_error_shape(answer.json(), "not_found")
+        missing = call(client, book, method, path, 999_999)
+        assert (missing.status_code, missing.json()) == (404, {"error": {
+            "code": "not_found", "message": "No company 999999 in this company.", "problems": []}})  # fmt: skip
+        assert answer.json()["error"]["message"] == f"No company {book.a} in this company."
+    assert snapshot(book.app) == before
+
+
+@pytest.mark.parametrize("credentials", ["session", "token"])
+def test_members_get_403_on_admin_routes(book: Book, credentials: str) -> None:
+    client = TestClient(book.client, raise_server_exceptions=False)
+    if credentials == "session":
+        log_in(client, "member@a.example")
+    else:
+        client.headers.update(token_headers(book.app, book.a, "member"))
+    before = snapshot(book.app)
+    for method, path in sorted(ADMIN):
+        answer = call(client, book, method, path, book.a)
+        assert answer.status_code == 403, (method, path, answer.text)
+        assert_error_shape(answer.json(), "forbidden")
+    assert snapshot(book.app) == before
+
+
+def test_ids_past_what_a_database_holds_answer_404_not_500(book: Book) -> None:
+    client = TestClient(book.client, raise_server_exceptions=False, headers=token_headers(book.app, book.a))
+    for company in (2**63, 2**64, -1, 0):
+        answer = client.get(f"/api/companies/{company}/customers")
+        assert answer.status_code == 404, (company, answer.text)
+    for path in (f"/api/companies/{book.a}/api-tokens/{2**63}", f"/api/companies/{book.a}/members/{2**63}"):
+        assert client.delete(path).status_code == 422
