@@ -113,7 +113,8 @@ def demo(
         console.print(f"{verb} demo company {summary.company.name!r} (id {summary.company.id}) in {data_dir}")
         demo_setup.connect(container, summary.company.id or 0, sandbox.url, qbo)
         console.print(f"QuickBooks sandbox: {sandbox.url}/app (company {qbo['realm_id']}), connected.")
-        console.print(f"Invoice from another shell: invoicebridge --env-file {env_file} invoice SO-1001")
+        hint = f"Invoice from another shell: invoicebridge --env-file {env_file} invoice SO-1001"
+        console.print(hint, soft_wrap=True, highlight=False, markup=False)
         _print_demo_login(container, summary.company.id or 0, env_file)
         if not no_serve:
             consumer = worker_module.consumer(container.jobs.huey)

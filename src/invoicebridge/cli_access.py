@@ -55,7 +55,8 @@ def create_user(
         console.print(f"Created user {escape(user.email)} ({escape(user.display_name)}).")
         if no_password:
             _print_login_link(container, user.email)
-        console.print(f"Add them to a company: invoicebridge user add {escape(user.email)} --company ID --role member")
+        hint = f"Add them to a company: invoicebridge user add {user.email} --company ID --role member"
+        console.print(hint, soft_wrap=True, highlight=False, markup=False)
 
 
 @users.command("add")
@@ -109,7 +110,7 @@ def create_token(
     """Create an API token for a company and print its secret, once."""
     with _container(ctx) as container:
         made = container.api_tokens.create(company, name, role, None)
-    console.print(f"Created API token {escape(made.token.name)!r} ({made.token.role}) for company {company}:")
+    console.print(f"Created API token '{escape(made.token.name)}' ({made.token.role}) for company {company}:")
     console.print(made.secret, soft_wrap=True, highlight=False, markup=False)
     console.print(
         "It is shown only now: store it safely (only its hash is kept). Send it as 'Authorization: Bearer …'."

@@ -143,14 +143,12 @@ def snapshot(app: Container) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def call(client: TestClient, book: Book, method: str, path: str, company: int) -> Any:
-    return client.request(
-        method, url(book, path, company), json=body_for(method, path, book), follow_redirects=False
-    )
+    return client.request(method, url(book, path, company), json=body_for(method, path, book), follow_redirects=False)
 
 
 def test_every_route_is_classified(book: Book) -> None:
     registered = set(routes(book.client))
-    assert PUBLIC | ANY_CALLER | ADMIN <= registered, "a listed route is gone: update the policy lists"
+    assert registered >= PUBLIC | ANY_CALLER | ADMIN, "a listed route is gone: update the policy lists"
     unscoped = {(m, p) for m, p in registered if "{company_id}" not in p} - PUBLIC - ANY_CALLER
     assert unscoped == set(), "a route without a company must be listed as PUBLIC or ANY_CALLER"
     assert len(registered) > 40  # the walk below really covers the app

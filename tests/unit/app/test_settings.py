@@ -29,3 +29,24 @@ def test_secrets_stay_out_of_reprs() -> None:
 def test_bad_values_are_refused_with_the_reason(field: str, value: object, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason):
         Settings(**{field: value})
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_serving_on_loopback_has_no_problems_even_with_generated_keys(host: str) -> None:
+    assert Settings(secret_key="", behind_tls=False).serving_problems(host) == []
+
+
+def test_serving_beyond_loopback_needs_a_configured_secret_key_and_tls() -> None:
+    problems = Settings(secret_key="", behind_tls=False).serving_problems("0.0.0.0")
+    assert len(problems) == 2
+    assert "INVOICEBRIDGE_SECRET_KEY" in problems[0]
+    assert "INVOICEBRIDGE_BEHIND_TLS=true" in problems[1]
+    keyed = Settings(secret_key="k" * 40, behind_tls=False).serving_problems("10.0.0.5")
+    assert len(keyed) == 1
+    assert "without TLS" in keyed[0]
+    assert Settings(secret_key="k" * 40, behind_tls=True).serving_problems("0.0.0.0") == []
+
+
+def test_a_short_secret_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings(secret_key="too-short")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,10 +16,13 @@ from typer.testing import CliRunner
 
 from invoicebridge.bootstrap import build
 from invoicebridge.cli import app
+from invoicebridge.demo import ADMIN_EMAIL
 from invoicebridge.domain import DeliveryStatus, OrderFilter, PageRequest
+from invoicebridge.domain.access import Role
 from invoicebridge.settings import Settings
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "orders.csv"
+SECRET = re.compile(r"^(ib_\S+)$", re.MULTILINE)
 
 
 @pytest.fixture
@@ -83,9 +87,69 @@ def sandbox_port() -> list[str]:
     return ["--sandbox-port", str(free_port())]
 
 
+def test_demo_has_one_admin_without_password_and_prints_a_fresh_login_link_each_run(tmp_path: Path) -> None:
+    links = []
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["demo", "--no-serve", "--data-dir", str(tmp_path), *sandbox_port()])
+        assert result.exit_code == 0, result.output
+        assert ADMIN_EMAIL in result.output
+        assert f"user password {ADMIN_EMAIL}" in result.output
+        assert "token create --company 1 --name curl" in result.output
+        link = re.search(r"http://127\.0\.0\.1:8000/login/link\?token=\S+", result.output)
+        assert link is not None, result.output
+        links.append(link[0])
+    assert links[0] != links[1]
+    container = build(Settings(data_dir=tmp_path))
+    [person] = container.people.everyone()
+    container.close()
+    assert (person.user.email, person.user.display_name) == (ADMIN_EMAIL, "Demo Admin")
+    assert person.user.password_hash is None
+    assert person.roles == {1: Role.ADMIN}
+
+
+def test_demo_listens_on_loopback_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+    assert not (tmp_path / "invoicebridge.env").exists()
+
+
+def test_demo_on_another_port_writes_that_port_and_its_oauth_callback_into_its_env_file(tmp_path: Path) -> None:
+    port = free_port()
+    result = CliRunner().invoke(
+        app, ["demo", "--no-serve", "--data-dir", str(tmp_path), "--port", str(port), *sandbox_port()]
+    )
+    assert result.exit_code == 0, result.output
+    env_file = tmp_path / "invoicebridge.env"
+    lines = env_file.read_text().splitlines()
+    assert f"INVOICEBRIDGE_QBO_REDIRECT_URI=http://127.0.0.1:{port}/oauth/qbo/callback" in lines
+    assert f"INVOICEBRIDGE_PORT={port}" in lines
+    settings = Settings(_env_file=env_file)
+    assert (settings.port, settings.qbo_redirect_uri) == (port, f"http://127.0.0.1:{port}/oauth/qbo/callback")
+    assert f"http://127.0.0.1:{port}/login/link?token=" in result.output
+    link = CliRunner().invoke(app, ["--env-file", str(env_file), "user", "login-link", ADMIN_EMAIL])
+    assert f"http://127.0.0.1:{port}/login/link?token=" in link.output, link.output
+
+
+def demo_login_link(log: Path, port: int) -> str:
+    """The one-time login link the demo printed (it prints before it serves, so it is there once it answers)."""
+    found = re.search(rf"http://127\.0\.0\.1:{port}/login/link\?token=\S+", log.read_text())
+    assert found is not None, log.read_text()
+    return found[0]
+
+
+def api_token(env_file: Path) -> dict[str, str]:
+    result = CliRunner().invoke(app, ["--env-file", str(env_file), "token", "create", "--company", "1", "--name", "t"])
+    assert result.exit_code == 0, result.output
+    secret = SECRET.search(result.output)
+    assert secret is not None, result.output
+    return {"Authorization": f"Bearer {secret[1]}"}
+
+
 def test_demo_serves_the_sample_orders_and_invoices_them_in_its_sandbox(tmp_path: Path) -> None:
     """The README's demo: API up with sample data, connected to the built-in sandbox; SOs invoiced from the API
-    and the CLI; an invoice deleted in the sandbox's UI sets its SO back through the demo's own worker."""
+    and the CLI; an invoice deleted in the sandbox's UI sets its SO back through the demo's own worker. Every API
+    call carries a token made with `token create`; the admin's printed login link opens a session, once."""
     port, sandbox = free_port(), free_port()
     command = [sys.executable, "-m", "invoicebridge.cli", "demo", "--data-dir", str(tmp_path), "--port", str(port),
                "--sandbox-port", str(sandbox)]  # fmt: skip
@@ -101,10 +165,23 @@ def test_demo_serves_the_sample_orders_and_invoices_them_in_its_sandbox(tmp_path
             except httpx.TransportError:
                 time.sleep(0.2)
         assert response is not None, (tmp_path / "demo.log").read_text()
+        assert response.status_code == 401  # nobody: the API wants a token or a session
+        bearer = api_token(tmp_path / "invoicebridge.env")
+        response = httpx.get(f"{api}/sales-orders?limit=100", headers=bearer)
         assert response.status_code == 200
         assert len(response.json()["items"]) == 50
 
-        made = httpx.post(f"{api}/sales-orders/1/invoice", timeout=30).json()
+        assert ADMIN_EMAIL in (tmp_path / "demo.log").read_text()
+        link = demo_login_link(tmp_path / "demo.log", port)
+        opened = httpx.get(link, follow_redirects=False)
+        assert opened.status_code == 303
+        assert opened.headers["location"] == "/"
+        assert "ib_session=" in opened.headers["set-cookie"]
+        again = httpx.get(link, follow_redirects=False)
+        assert "ib_session=" not in again.headers.get("set-cookie", "")
+        assert again.headers["location"].startswith("/login?")
+
+        made = httpx.post(f"{api}/sales-orders/1/invoice", headers=bearer, timeout=30).json()
         assert made["status"] == "Invoice created (QBO)", made
         assert made["url"].startswith(f"http://127.0.0.1:{sandbox}/app/invoice?txnId=")
         assert httpx.get(made["url"]).status_code == 200
@@ -119,7 +196,7 @@ def test_demo_serves_the_sample_orders_and_invoices_them_in_its_sandbox(tmp_path
         assert deleted.status_code in (200, 303)
         state = ""
         for _ in range(100):  # the webhook, queued by the web app and run by the demo's worker
-            state = httpx.get(f"{api}/sales-orders/1/invoice").json()["state"]
+            state = httpx.get(f"{api}/sales-orders/1/invoice", headers=bearer).json()["state"]
             if state == "not_invoiced":
                 break
             time.sleep(0.1)
