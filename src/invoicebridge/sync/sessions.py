@@ -139,7 +139,7 @@ class Sessions:
 
 
 def _account_key(email: str) -> str:
-    return f"account:{email.strip().lower()[:280]}"
+    return f"account:{token_hash(email.strip().lower())}"  # any bytes in, a fixed-size key out (no NUL stored)
 
 
 def _user(uow: UnitOfWork, email: object) -> User | None:
