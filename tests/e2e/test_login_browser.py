@@ -62,7 +62,7 @@ def test_a_person_logs_in_sees_their_companies_and_logs_out(site: tuple[str, int
 
 
 def test_the_api_docs_render_under_the_csp_and_inline_script_is_blocked(site: tuple[str, int], page: Page) -> None:
-    base, company = site
+    base, _ = site
     log_in(page, base)
     page.goto(f"{base}/api/docs")
     page.wait_for_selector(".opblock", timeout=20_000)  # Swagger UI ran from local files, no inline script
