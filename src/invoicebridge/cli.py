@@ -68,7 +68,11 @@ def _settings(env_file: Path | None = None, **overrides: object) -> Settings:
 def _serve(container: Container, host: str, port: int) -> None:
     console.print(f"API:      http://{host}:{port}/api/docs")
     console.print(f"OpenAPI:  http://{host}:{port}/api/openapi.json")
-    uvicorn.run(create_app(container), host=host, port=port, log_level=container.settings.log_level)
+    settings = container.settings
+    uvicorn.run(
+        create_app(container), host=host, port=port, log_level=settings.log_level, proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+    )  # fmt: skip
 
 
 @app.command()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from ipaddress import ip_address
 from typing import Annotated
 
 import typer
@@ -169,16 +168,8 @@ def _print_login_link(container: Container, email: str) -> None:
 
 
 def login_url(settings: Settings, secret: str) -> str:
-    """The link `GET /login/link` serves, on the configured host and port."""
-    return f"{base_url(settings.host, settings.port)}/login/link?token={secret}"
-
-
-def base_url(host: str, port: int) -> str:
-    try:
-        bracketed = f"[{host}]" if ip_address(host).version == 6 else host
-    except ValueError:  # a host name
-        bracketed = host
-    return f"http://{bracketed}:{port}"
+    """The link `GET /login/link` serves, on the site's address (INVOICEBRIDGE_PUBLIC_URL, or host and port)."""
+    return f"{settings.site_url()}/login/link?token={secret}"
 
 
 def _company_names(container: Container, ids: Iterable[int]) -> dict[int, str]:

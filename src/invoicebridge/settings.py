@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     behind_tls: bool = False
     session_idle_minutes: int = 12 * 60
     session_max_hours: int = 7 * 24
+    # Where people reach the site (login links point here), e.g. https://invoices.example.com; default
+    # http://host:port. `trusted_proxies`: addresses whose X-Forwarded-For is believed (the login throttle counts
+    # failures per client address, which behind a proxy is the proxy's unless it is trusted).
+    public_url: str | None = None
+    trusted_proxies: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -141,6 +146,22 @@ class Settings(BaseSettings):
                 "behind a TLS-terminating proxy) and set INVOICEBRIDGE_BEHIND_TLS=true, or bind to 127.0.0.1."
             )
         return problems
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")) or not value.isprintable() or " " in value:
+            raise ValueError("public_url must be an http(s) address, e.g. https://invoices.example.com")
+        return value.strip().rstrip("/")
+
+    def site_url(self) -> str:
+        """Where people reach the site: public_url, else this process's own host and port."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.behind_tls else 'http'}://{host}:{self.port}"
 
     def secret_key_bytes(self) -> bytes:
         """The configured secret key, or the one kept in data_dir/secret.key (created on first use)."""

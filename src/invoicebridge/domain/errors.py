@@ -53,7 +53,8 @@ class NotFound(InvoiceBridgeError):
     def __init__(self, kind: str, key: object) -> None:
         self.kind = kind
         self.key = str(key)
-        super().__init__(f"No {kind} {self.key} in this company.")
+        # A company is the scope itself: "in this company" would make no sense there.
+        super().__init__(f"No company {self.key}." if kind == "company" else f"No {kind} {self.key} in this company.")
 
 
 class Conflict(InvoiceBridgeError):

@@ -26,6 +26,8 @@ from invoicebridge.web.schemas import (
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "no valid session or API token"},
+    403: {"model": ErrorOut, "description": "an admin-only action, or a session request without its CSRF token"},
     404: {"model": ErrorOut, "description": "not found"},
     409: {"model": ErrorOut, "description": "conflict"},
     422: {"model": ErrorOut, "description": "input refused, with the problems"},

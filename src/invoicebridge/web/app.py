@@ -17,8 +17,6 @@ from invoicebridge.web import access_api, api, errors, orders_api, pages, qbo_ap
 from invoicebridge.web.auth import CallerDep
 from invoicebridge.web.headers import SecurityHeaders
 
-PUBLIC_PATHS = frozenset({"/healthz", "/webhooks/qbo", "/login", "/login/link"})
-
 
 def create_app(container: Container) -> FastAPI:
     """The API (OpenAPI at /api/openapi.json, docs at /api/docs) and the pages, over the given container."""
@@ -32,7 +30,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.state.templates = pages.make_templates()
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=container.settings.behind_tls)
     errors.install(app)
     for router in (api.router, orders_api.router, qbo_api.router, access_api.router, pages.router):
         app.include_router(router)

@@ -26,9 +26,13 @@ HEADERS = (
 )
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000")  # only when served over https: browsers remember it
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = (*HEADERS, HSTS) if hsts else HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +42,7 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in HEADERS if name not in present]
+                extra = [(name, value) for name, value in self.headers if name not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from invoicebridge.domain import NotFound, TooManyAttempts, Unauthenticated
+from invoicebridge.domain import Forbidden, NotFound, TooManyAttempts, Unauthenticated
 from invoicebridge.domain.access import Caller
 from invoicebridge.sync.sessions import Started
 from invoicebridge.web.auth import SESSION_COOKIE, App, CallerDep
@@ -54,21 +54,42 @@ def log_in(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str | None, Form(max_length=MAX_NEXT)] = None,
 ) -> Response:
+    if not same_origin(request):
+        raise Forbidden("Log in from this site's own login page.")
     address = request.client.host if request.client else "unknown"
     try:
         started = app.sessions.login(email, password, address)
     except (Unauthenticated, TooManyAttempts) as refused:
-        status = 429 if isinstance(refused, TooManyAttempts) else 401
-        shown = email if email.isprintable() else ""
-        return render(request, "login.html", status, next=safe_next(next), email=shown[:254], message=str(refused))
+        shown = email[:254] if email.isprintable() else ""
+        return refused_login(request, refused, safe_next(next), shown)
     return with_session(RedirectResponse(safe_next(next), status_code=303), started, app.settings.behind_tls)
 
 
 @router.get("/login/link")
-def log_in_with_link(app: App, token: Annotated[str, Query(max_length=200)]) -> Response:
+def log_in_with_link(request: Request, app: App, token: Annotated[str, Query(max_length=200)]) -> Response:
     """A one-time login link (the demo prints one): spends the link and opens a session."""
-    started = app.sessions.login_with_link(token)
+    try:
+        started = app.sessions.login_with_link(token)
+    except Unauthenticated as refused:  # the login page itself, not a redirect back to this dead link
+        return refused_login(request, refused, "/", "")
     return with_session(RedirectResponse("/", status_code=303), started, app.settings.behind_tls)
+
+
+def refused_login(request: Request, refused: Unauthenticated | TooManyAttempts, next: str, email: str) -> Response:
+    status = 429 if isinstance(refused, TooManyAttempts) else 401
+    page = render(request, "login.html", status, next=next, email=email, message=str(refused))
+    if isinstance(refused, TooManyAttempts):
+        page.headers["Retry-After"] = str(refused.retry_after)
+    return page
+
+
+def same_origin(request: Request) -> bool:
+    """A login form posted from another site (login CSRF: logging the victim into the attacker's account) is
+    refused. Browsers send Origin on every cross-site POST; programs that send none are let through."""
+    origin = request.headers.get("origin")
+    if origin is None or (origin == "null" and request.headers.get("sec-fetch-site") in (None, "same-origin")):
+        return True
+    return origin.removesuffix("/").split("://", 1)[-1] == request.headers.get("host", "")
 
 
 @router.post("/logout")

@@ -186,8 +186,8 @@ def test_another_companys_people_get_404_as_for_no_company(book: Book, credentia
         assert_error_shape(answer.json(), "not_found")
         missing = call(client, book, method, path, 999_999)
         assert (missing.status_code, missing.json()) == (404, {"error": {
-            "code": "not_found", "message": "No company 999999 in this company.", "problems": []}})  # fmt: skip
-        assert answer.json()["error"]["message"] == f"No company {book.a} in this company."
+            "code": "not_found", "message": "No company 999999.", "problems": []}})  # fmt: skip
+        assert answer.json()["error"]["message"] == f"No company {book.a}."
     assert snapshot(book.app) == before
 
 

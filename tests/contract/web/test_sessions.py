@@ -144,6 +144,7 @@ def test_failed_logins_back_off_then_lock_the_account(site: Site) -> None:
         waited = min(waited * 2, 60)
     locked = client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
     assert locked.status_code == 429 and "try again in 15 min" in locked.text
+    assert locked.headers["retry-after"] == "900"
     site.clock.advance(minutes=14)
     assert attempt(client, "owner@example.com", PASSWORD) == 429
     site.clock.advance(minutes=1)
@@ -170,10 +171,11 @@ def test_a_login_link_works_once(site: Site) -> None:
     assert (opened.status_code, opened.headers["location"]) == (303, "/")
     assert client.get("/api/me").json()["label"] == "owner@example.com"
     again = site.client().get(f"/login/link?token={token}", follow_redirects=False)
-    assert again.status_code == 303 and again.headers["location"].startswith("/login")
+    assert again.status_code == 401 and "This login link is used, expired or wrong" in again.text
+    assert SESSION_COOKIE not in again.headers.get("set-cookie", "")
     stale = site.app.sessions.login_link("owner@example.com")
     site.clock.advance(hours=25)
-    assert site.client().get(f"/login/link?token={stale}").url.path == "/login"
+    assert site.client().get(f"/login/link?token={stale}").status_code == 401
 
 
 def test_a_revoked_api_token_is_refused(site: Site) -> None:
@@ -209,3 +211,24 @@ def test_after_login_the_browser_goes_back_only_to_this_site(site: Site) -> None
         answer = client.post("/login", data={"email": "owner@example.com", "password": PASSWORD, "next": wanted},
                              follow_redirects=False)  # fmt: skip
         assert answer.headers["location"] == landed
+
+
+def test_a_login_form_posted_from_another_site_is_refused(site: Site) -> None:
+    client = site.client()
+    form = {"email": "owner@example.com", "password": PASSWORD}
+    foreign = client.post("/login", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403
+    assert SESSION_COOKIE not in foreign.headers.get("set-cookie", "")
+    own = client.post("/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert own.status_code == 303
+
+
+def test_pages_and_answers_carry_the_security_headers(site: Site) -> None:
+    answer = site.client().get("/login")
+    csp = answer.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    assert answer.headers["referrer-policy"] == "same-origin"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "strict-transport-security" not in answer.headers  # plain http on localhost
+    site.app.settings = site.app.settings.model_copy(update={"behind_tls": True})
+    assert site.client().get("/healthz").headers["strict-transport-security"] == "max-age=31536000"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -50,3 +52,18 @@ def test_serving_beyond_loopback_needs_a_configured_secret_key_and_tls() -> None
 def test_a_short_secret_key_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(secret_key="too-short")
+
+
+def test_links_point_at_the_public_url_or_this_process() -> None:
+    assert Settings(host="127.0.0.1", port=8123).site_url() == "http://127.0.0.1:8123"
+    assert Settings(host="::1", port=80, behind_tls=True).site_url() == "https://[::1]:80"
+    assert Settings(public_url="https://invoices.example.com/").site_url() == "https://invoices.example.com"
+    for bad in ("invoices.example.com", "javascript:alert(1)", "https://a b"):
+        with pytest.raises(ValidationError, match="public_url"):
+            Settings(public_url=bad)
+
+
+def test_the_generated_secret_key_is_kept_and_readable_only_by_its_owner(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).secret_key_bytes()
+    assert Settings(data_dir=tmp_path).secret_key_bytes() == first and len(first) >= 32
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
