@@ -1,5 +1,5 @@
-"""QuickBooks endpoints: connect (OAuth) and disconnect, settings, invoicing (one SO, many, preview), the audit
-log, and the webhook receiver at /webhooks/qbo (verify, enqueue, answer fast)."""
+"""QuickBooks endpoints: connect (OAuth) and disconnect, settings, invoicing (one SO, many, preview) and the
+audit log. The webhook receiver is in webhooks.py."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Query, status
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
-from invoicebridge.qbo.webhooks import parse_notifications, verify_signature
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, PersonDep
 from invoicebridge.web.schemas import InvoiceOut
@@ -173,25 +172,6 @@ def audit_log(company_id: MemberCompany, order_id: int, app: App) -> dict[str, A
         {"at": e.at, "method": e.method, "path": e.path, "status": e.status, "request_body": e.request_body,
          "response_body": e.response_body, "intuit_tid": e.intuit_tid, "duration_ms": e.duration_ms, "error": e.error}
         for e in entries]}  # fmt: skip
-
-
-# -- webhooks --------------------------------------------------------------------------------------------
-@router.post("/webhooks/qbo", include_in_schema=False)
-async def qbo_webhook(
-    request: Request, app: App, signature: Annotated[str | None, Header(alias="intuit-signature")] = None
-) -> JSONResponse:
-    """Intuit's notifications: verified, queued, answered at once (Intuit wants an answer within seconds)."""
-    body = await request.body()
-    if not verify_signature(body, signature, app.settings.qbo_webhook_verifier_token.get_secret_value()):
-        return JSONResponse({"error": {"code": "bad_signature", "message": "Signature check failed.", "problems": []}},
-                            status_code=401)  # fmt: skip
-    try:
-        events = len(parse_notifications(body))  # refuse what no worker could read, before queueing it
-    except ValueError as error:
-        return JSONResponse({"error": {"code": "bad_payload", "message": str(error), "problems": []}},
-                            status_code=400)  # fmt: skip
-    app.jobs.webhook(body)
-    return JSONResponse({"queued": events})
 
 
 def _plain(value: Any) -> Any:
