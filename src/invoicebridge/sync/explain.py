@@ -9,8 +9,11 @@ from invoicebridge.domain import InvoiceBridgeError, NotConnected, SalesOrder, V
 from invoicebridge.domain.connection import RECONNECT_MESSAGE
 from invoicebridge.qbo import errors as qbo
 
-# Failures after which QBO may or may not have created the invoice: a retry must reuse the request id.
-UNCERTAIN_CODES = frozenset({"unavailable", "10000", "003001", "3001"})
+UNCERTAIN = "uncertain"
+# Failures after which QBO may or may not have created the invoice: the next attempt reuses the request id and
+# looks the invoice up before creating. "uncertain" is ours (sent, no answer, and the look-up failed too); the
+# others are QBO's codes for failures we used to treat as uncertain — kept, so such SOs are looked up as well.
+UNCERTAIN_CODES = frozenset({UNCERTAIN, "unavailable", "10000", "003001", "3001"})
 
 
 def outcome_uncertain(code: str | None) -> bool:
@@ -24,6 +27,14 @@ class Explained:
     detail: str
 
 
+class OutcomeUncertain(InvoiceBridgeError):
+    """The create was sent and no answer came, and looking the invoice up failed as well: it may exist."""
+
+    def __init__(self, cause: Exception, look_up_failure: Exception) -> None:
+        self.cause, self.look_up_failure = cause, look_up_failure
+        super().__init__(f"{cause}; looking the invoice up failed too: {look_up_failure}")
+
+
 class CurrencyMismatch(InvoiceBridgeError):
     def __init__(self, customer: str, customer_currency: str, order_currency: str) -> None:
         super().__init__(
@@ -33,9 +44,25 @@ class CurrencyMismatch(InvoiceBridgeError):
         )
 
 
+def still_uncertain(explained: Explained) -> Explained:
+    """A failure that came while the invoice may exist (before a look-up settled it): it stays uncertain, so the
+    next attempt looks first — and the person still reads what went wrong (e.g. "reconnect QuickBooks")."""
+    if explained.code == UNCERTAIN:
+        return explained
+    note = "Whether the invoice was made earlier is not known yet: it is looked up before anything is created."
+    return Explained(UNCERTAIN, f"{explained.message} {note}", explained.detail)
+
+
 def explain(error: Exception, order: SalesOrder) -> Explained:
     """The SO-facing account of `error`; unknown kinds keep their text so nothing is hidden."""
     detail = _detail(error)
+    if isinstance(error, OutcomeUncertain):
+        return Explained(
+            UNCERTAIN,
+            "QuickBooks did not answer, so it is not yet known whether the invoice was made. It will be looked up "
+            "in QuickBooks before anything is created again; nothing needs doing.",
+            detail or str(error),
+        )
     if isinstance(error, NotConnected | qbo.AuthenticationError):
         message = error.message if isinstance(error, NotConnected) else RECONNECT_MESSAGE
         return Explained("reconnect", message, detail)

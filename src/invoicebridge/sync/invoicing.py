@@ -5,8 +5,10 @@
    link as it is. A link left `creating` by a dead worker is resumed after `stale_after`.
 2. **Work** (no transaction open): read what the invoice needs from QBO, match or create customer and items,
    build the payload (sync/mapping.py) and create it with the request id — a retried request replays the
-   first answer. After an unknown outcome (no answer, even after the client's retries), and whenever a claim
-   is resumed, look the invoice up by the marker in its PrivateNote before creating.
+   first answer. After an unknown outcome (no answer, or a 5xx, to the create), whenever a claim is resumed,
+   and whenever the last failure left the outcome uncertain, look the invoice up by the marker in its
+   PrivateNote before creating — QBO has been seen to ignore request ids. A look-up that fails leaves the SO
+   *uncertain* (never "no invoice was made"): nothing creates an invoice for it until a look-up has settled it.
 3. **Record** (one transaction): the link becomes `invoiced` or `failed` with a sentence (sync/explain.py);
    remembered QBO ids and the audit trail are stored with it.
 """
@@ -37,7 +39,13 @@ from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync import context
-from invoicebridge.sync.explain import CurrencyMismatch, explain, outcome_uncertain
+from invoicebridge.sync.explain import (
+    CurrencyMismatch,
+    OutcomeUncertain,
+    explain,
+    outcome_uncertain,
+    still_uncertain,
+)
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.mapping import Refs, invoice_payload, marker
 from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, quote, tax_codes
@@ -88,17 +96,18 @@ class Invoicing:
         if claimed is None:
             with self._uow() as uow:
                 return uow.invoice_links.get(company_id, sales_order_id)
-        link, resumed = claimed
+        link, look_first = claimed
         trail = AuditTrail(sales_order_id)
         inputs: Inputs | None = None
+        unsure = Unsure(look_first)
         try:
             inputs = self._inputs(company_id, sales_order_id)
-            invoice = self._create(inputs, link, trail, look_first=resumed)
+            invoice = self._create(inputs, link, trail, unsure)
         except Exception as error:  # every failure lands on the SO; the SO stays retryable
             if not isinstance(error, InvoiceBridgeError | qbo.QboError):
                 log.exception("unexpected error invoicing SO %s of company %s", sales_order_id, company_id)
             order = inputs.order if inputs else self._order(company_id, sales_order_id)
-            explained = explain(error, order)
+            explained = still_uncertain(explain(error, order)) if unsure.now else explain(error, order)
             failed = lambda current: current.fail(explained.code, explained.message, explained.detail, self._now())  # noqa: E731
             return self._record(company_id, link, trail, failed)
         done = self._record(company_id, link, trail, lambda current: _succeeded(current, invoice, self._now()))
@@ -133,6 +142,7 @@ class Invoicing:
 
     # -- 1. claim --------------------------------------------------------------------------------------
     def _claim(self, company_id: int, sales_order_id: int) -> tuple[InvoiceLink, bool] | None:
+        """The claimed link and whether the invoice may already exist (look it up before creating)."""
         now = self._now()
         try:
             with self._uow() as uow:
@@ -146,7 +156,8 @@ class Invoicing:
                 claimed = link.resume(now) if resumed else link.start(_next_request_id(company_id, link), now)
                 saved = uow.invoice_links.save(company_id, claimed)
                 uow.commit()
-                return saved, resumed
+                unsure = link.state is InvoiceState.FAILED and outcome_uncertain(link.error_code)
+                return saved, resumed or unsure
         except Conflict:
             return None  # another worker's claim committed first
 
@@ -172,7 +183,7 @@ class Invoicing:
         client = self._clients(inputs.connection, trail)
         return client, context.preferences(self._uow, inputs.connection, client, self._now())
 
-    def _create(self, inputs: Inputs, link: InvoiceLink, trail: AuditTrail, look_first: bool) -> dict[str, Any]:
+    def _create(self, inputs: Inputs, link: InvoiceLink, trail: AuditTrail, unsure: Unsure) -> dict[str, Any]:
         client, prefs = self._client(inputs, trail)
         order = inputs.order
         if not prefs.multicurrency and order.currency != prefs.home_currency:
@@ -185,18 +196,20 @@ class Invoicing:
         self._remember(order.company_id, matcher)
         assert link.request_id is not None
         payload = invoice_payload(order, _refs(inputs, prefs, customer, items), prefs, _zone(inputs), link.request_id)
-        if look_first:
-            found = _find_by_marker(client, order, link.request_id, payload)
-            if found is not None:
-                return found
+        if unsure.now and (found := unsure.look_up(client, order, link.request_id, payload)) is not None:
+            return found
         try:
             return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
-        except qbo.OutcomeUnknown:
-            found = _find_by_marker(client, order, link.request_id, payload)
-            if found is not None:
+        except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
+            if (found := unsure.look_up(client, order, link.request_id, payload, unknown)) is not None:
                 return found
-            # Not there: the request never reached QBO. Once more with the same request id (a replay if it did).
+        # Not there: the request never took effect. Once more with the same request id (a replay if it did).
+        try:
             return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
+        except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
+            if (found := unsure.look_up(client, order, link.request_id, payload, unknown)) is not None:
+                return found
+            raise  # looked: not there, so certainly no invoice
 
     def _remember(self, company_id: int, matcher: Matcher) -> None:
         with self._uow() as uow:
@@ -243,6 +256,29 @@ def _refs(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items:
     lines, txn_code = tax_codes(inputs.order, inputs.rates, inputs.connection.settings, prefs)
     item_ids = {vid: match.qbo_id or f"(new item {match.sku})" for vid, match in items.items()}
     return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)
+
+
+@dataclass
+class Unsure:
+    """Whether the SO's invoice may exist in QBO right now. True from the start when an earlier attempt left it
+    open (a resumed claim, an uncertain failure); True while a create went unanswered; False once a look-up
+    settled it. Any failure while it is True is recorded as uncertain, whatever failed."""
+
+    now: bool
+
+    def look_up(
+        self, client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any],
+        cause: Exception | None = None,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """The invoice an earlier attempt made, or None when certainly none; OutcomeUncertain when the look-up
+        itself fails, since then nobody knows."""
+        self.now = True
+        try:
+            found = _find_by_marker(client, order, request_id, payload)
+        except qbo.QboError as failed:
+            raise OutcomeUncertain(cause or failed, failed) from failed
+        self.now = False
+        return found
 
 
 def _find_by_marker(

@@ -10,7 +10,7 @@ from tests.contract.invoicing.conftest import World, WorldFactory
 from invoicebridge.bootstrap import utc_now
 from invoicebridge.domain import InvoiceState, SalesOrder
 from invoicebridge.sync.gateway import AuditTrail
-from invoicebridge.sync.invoicing import Invoicing
+from invoicebridge.sync.invoicing import Invoicing, Unsure
 
 
 def _invoices_for(world: World, order: SalesOrder) -> list[dict[str, object]]:
@@ -91,7 +91,7 @@ def test_a_worker_that_died_mid_create_is_resumed_without_a_second_invoice(make_
     dying = world.app.invoicing
     claimed = dying._claim(world.company_id, order.id)  # stopping between the three steps
     assert claimed is not None
-    dying._create(dying._inputs(world.company_id, order.id), claimed[0], AuditTrail(), look_first=False)
+    dying._create(dying._inputs(world.company_id, order.id), claimed[0], AuditTrail(), Unsure(False))
     assert world.app.orderbook.invoice_link(world.company_id, order.id).state is InvoiceState.CREATING
     assert len(_invoices_for(world, order)) == 1
     # A fresh claim is left alone; a stale one is resumed, finding the invoice by its marker.
@@ -100,3 +100,42 @@ def test_a_worker_that_died_mid_create_is_resumed_without_a_second_invoice(make_
     resumed = later.create_invoice(world.company_id, order.id)
     assert resumed.state is InvoiceState.INVOICED
     assert [i["Id"] for i in _invoices_for(world, order)] == [resumed.qbo_invoice_id]
+
+
+def test_an_uncertain_outcome_stays_uncertain_until_a_look_up_settles_it(make_world: WorldFactory) -> None:
+    """The create reached QBO but its answer was lost, and the look-up failed too (503s): the SO must say the
+    outcome is unknown — not "no invoice was made" — and the retry must look before creating, even while QBO
+    ignores the request id (which would otherwise make a second invoice)."""
+    world = make_world()
+    customer = world.customer("Unsure Co", "unsure@co.example")
+    world.invoice(world.order(customer))  # warm: the next SO's matching is two queries, then the create
+    order = world.order(customer)
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
+    first = world.invoice(order)
+    assert (first.state, first.error_code) == (InvoiceState.FAILED, "uncertain")
+    assert "not yet known whether the invoice was made" in (first.error_message or "")
+    assert "no invoice was made" not in (first.error_message or "")
+    assert len(_invoices_for(world, order)) == 1  # it was made
+
+    world.inject("ignore_requestid", match="invoice", method="POST", count=None)
+    retried = world.invoice(order)
+    assert retried.state is InvoiceState.INVOICED
+    assert [i["Id"] for i in _invoices_for(world, order)] == [retried.qbo_invoice_id]
+
+
+def test_any_failure_before_the_look_up_keeps_the_so_uncertain(make_world: WorldFactory) -> None:
+    world = make_world()
+    customer = world.customer("Still Unsure Co", "still@co.example")
+    world.invoice(world.order(customer))
+    order = world.order(customer)
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
+    first = world.invoice(order)
+    assert first.error_code == "uncertain"
+    world.app.connecting.disconnect(world.company_id)  # the next attempt fails before it can look
+    disconnected = world.invoice(order)
+    assert (disconnected.state, disconnected.error_code) == (InvoiceState.FAILED, "uncertain")
+    assert "connect QuickBooks" in (disconnected.error_message or "")  # and says what to do
+    assert disconnected.request_id == first.request_id  # the same request id: QBO would replay, not repeat
+    assert len(_invoices_for(world, order)) == 1
