@@ -36,7 +36,7 @@ class Jobs:
         def invoice(company_id: int, sales_order_id: int) -> str:
             return services.invoicing.create_invoice(company_id, sales_order_id).state.value
 
-        @huey.task(name="webhook")
+        @huey.task(name="webhook", retries=5, retry_delay=10)  # events not yet handled are retried
         def webhook(body: str) -> int:
             return services.reconcile.apply_webhook(body.encode())
 

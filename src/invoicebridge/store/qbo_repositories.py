@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,15 +155,18 @@ class SqlProcessedEvents:
     def __init__(self, session: Session) -> None:
         self._s = session
 
+    def seen(self, event_id: str) -> bool:
+        return self._s.get(ProcessedEventRow, event_id) is not None
+
     def first_time(self, event_id: str, at: datetime) -> bool:
-        """Record the event id; False when it was recorded before (a duplicate delivery)."""
-        row = ProcessedEventRow(event_id=event_id, at=at)
-        self._s.add(row)
+        """Record the event id; False when it was recorded before (a duplicate delivery, or a concurrent
+        worker). A Core insert in a savepoint: a refused row leaves no ORM object behind to trip the session."""
+        if self.seen(event_id):
+            return False
         try:
             with self._s.begin_nested():
-                self._s.flush()
+                self._s.execute(insert(ProcessedEventRow).values(event_id=event_id, at=at))
         except IntegrityError:
-            self._s.expunge(row)
             return False
         return True
 

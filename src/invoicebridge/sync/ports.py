@@ -161,7 +161,10 @@ class CogsRepository(Protocol):
 
 
 class ProcessedEventRepository(Protocol):
-    def first_time(self, event_id: str, at: datetime) -> bool: ...
+    def seen(self, event_id: str) -> bool: ...
+    def first_time(self, event_id: str, at: datetime) -> bool:
+        """Records the event id; False when it was recorded already."""
+        ...
 
 
 class TokenVault(Protocol):

@@ -1,20 +1,37 @@
 """Status back from QBO: a deleted invoice sets its SO back to `Not invoiced` — from a webhook (seconds) or
 from the periodic CDC poll (at most one interval when webhooks are lost). Both paths are idempotent: an SO
-already back, or an invoice we never made, changes nothing."""
+already back, or an invoice we never made, changes nothing.
+
+A notification is a hint, not the truth: before an SO goes back, QBO is asked whether the invoice is really gone
+(a forged, stale or misrouted notification must never lead to a second invoice). The CDC poll's answer comes from
+QBO itself. An event is recorded as handled only once acted on, so a delivery that fails half-way is retried
+for the events it did not finish; events seen before are skipped, and never stop the others."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from invoicebridge.domain import Conflict, InvoiceState
+from invoicebridge.domain import Conflict, InvoiceBridgeError, InvoiceState
+from invoicebridge.domain.connection import Connection
+from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.webhooks import EntityChange, parse_notifications
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.ports import UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
 CDC_OVERLAP = timedelta(minutes=2)  # re-read a little of the last window: clocks and commits are not instant
 CDC_FIRST_LOOK = timedelta(days=1)
+
+
+class DeliveryIncomplete(InvoiceBridgeError):
+    """Some events of a webhook delivery could not be handled yet (QBO could not be asked): retry them."""
+
+    def __init__(self, event_ids: list[str]) -> None:
+        self.event_ids = event_ids
+        super().__init__(f"{len(event_ids)} webhook event(s) not handled yet: {', '.join(event_ids[:5])}")
 
 
 class Reconcile:
@@ -22,24 +39,42 @@ class Reconcile:
         self._uow, self._clients, self._now = uow, clients, now
 
     def invoice_deleted(self, realm_id: str, invoice_id: str) -> list[int]:
-        """SO ids set back to Not invoiced (usually one; none when we do not know the invoice)."""
+        """SO ids set back to Not invoiced after QBO confirmed the invoice is gone (usually one; none when we do
+        not know the invoice, or it still exists). QboError when QBO cannot be asked."""
         with self._uow() as uow:
-            companies = [c.company_id for c in uow.connections.by_realm(realm_id)]
-        return [so for company in companies if (so := self._set_back(company, invoice_id)) is not None]
+            connections = [c for c in uow.connections.by_realm(realm_id) if c.usable]
+        set_back = []
+        for connection in connections:
+            if self._ours(connection.company_id, invoice_id) and self._gone(connection, invoice_id):
+                if (so := self._set_back(connection.company_id, invoice_id)) is not None:
+                    set_back.append(so)
+        return set_back
 
     def apply_webhook(self, body: bytes) -> int:
         """A webhook body whose signature was checked on arrival (either of Intuit's formats)."""
         return self.apply_changes(parse_notifications(body))
 
     def apply_changes(self, changes: Iterable[EntityChange]) -> int:
-        """Webhook events (already verified): skip seen event ids, act on invoice deletions."""
-        handled = 0
+        """Webhook events: skip those seen before, act on invoice deletions, record each once acted on.
+        Raises DeliveryIncomplete, after trying every event, when some could not be handled (the task is
+        retried; the events it finished are skipped then)."""
+        handled, failed = 0, []
         for change in changes:
             with self._uow() as uow:
-                first = uow.processed_events.first_time(change.event_id, self._now())
+                if uow.processed_events.seen(change.event_id):
+                    continue
+            try:
+                if change.entity == "Invoice" and change.operation == "Delete":
+                    handled += len(self.invoice_deleted(change.realm_id, change.entity_id))
+            except Exception as error:  # one event's failure must not drop the others
+                log.warning("webhook event %s not handled yet: %s", change.event_id, error)
+                failed.append(change.event_id)
+                continue
+            with self._uow() as uow:
+                uow.processed_events.first_time(change.event_id, self._now())
                 uow.commit()
-            if first and change.entity == "Invoice" and change.operation == "Delete":
-                handled += len(self.invoice_deleted(change.realm_id, change.entity_id))
+        if failed:
+            raise DeliveryIncomplete(failed)
         return handled
 
     def poll(self, company_id: int) -> int:
@@ -59,6 +94,23 @@ class Reconcile:
                 uow.connections.save(replace(current, cdc_checked_at=started))
                 uow.commit()
         return set_back
+
+    def _ours(self, company_id: int, invoice_id: str) -> bool:
+        with self._uow() as uow:
+            link = uow.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
+        return link is not None and link.state is InvoiceState.INVOICED
+
+    def _gone(self, connection: Connection, invoice_id: str) -> bool:
+        """Whether QBO says the invoice no longer exists (read answers Object Not Found, or a Deleted status)."""
+        try:
+            invoice = self._clients(connection, AuditTrail()).read("Invoice", invoice_id)
+        except qbo.ObjectNotFound:
+            return True
+        if invoice.get("status") == "Deleted":
+            return True
+        log.warning("QuickBooks still has invoice %s of company %s: deletion notice ignored",
+                    invoice_id, connection.company_id)  # fmt: skip
+        return False
 
     def _set_back(self, company_id: int, invoice_id: str) -> int | None:
         try:

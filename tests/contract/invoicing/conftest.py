@@ -93,6 +93,11 @@ class World:
     def qbo_create(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.sandbox.sandbox.backend.create(self.realm_id, entity, body)
 
+    def qbo_delete(self, entity: str, entity_id: str) -> None:
+        """Delete in (sandbox) QBO directly, as a bookkeeper would; no webhook reaches an app not served."""
+        current = self.qbo_read(entity, entity_id)
+        self.sandbox.sandbox.backend.delete(self.realm_id, entity, {"Id": entity_id, "SyncToken": current["SyncToken"]})
+
     def qbo_count(self, entity: str) -> int:
         body = self.sandbox.sandbox.backend.query(self.realm_id, f"SELECT COUNT(*) FROM {entity}")
         return int(body["QueryResponse"]["totalCount"])

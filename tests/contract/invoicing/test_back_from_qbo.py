@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 
 import httpx
 from tests.contract.invoicing.conftest import World, WorldFactory
 
 from invoicebridge.domain import InvoiceState
+from invoicebridge.qbo.webhooks import parse_notifications
 
 
 def _delete_in_qbo_ui(world: World, invoice_id: str) -> None:
@@ -93,3 +95,37 @@ def test_legacy_format_and_duplicate_deliveries(make_world: WorldFactory) -> Non
     assert any(d["duplicate"] for d in ours)  # delivered twice, handled once
     assert all(d["status"] == "delivered" for d in ours)
     assert all('"eventNotifications"' in d["body"] for d in ours)
+
+
+def _event(world: World, event_id: str, invoice_id: str, verb: str = "deleted") -> dict[str, str]:
+    return {
+        "specversion": "1.0", "id": event_id, "type": f"qbo.invoice.{verb}.v1", "source": "intuit",
+        "time": "2026-11-02T10:00:00Z", "intuitentityid": invoice_id, "intuitaccountid": world.realm_id,
+    }  # fmt: skip
+
+
+def test_a_delivery_repeating_a_seen_event_still_handles_its_other_events(make_world: WorldFactory) -> None:
+    world = make_world("US")
+    first, second = world.order(world.customer("Seen Co")), world.order(world.customer("Unseen Co"))
+    one, two = world.invoice(first), world.invoice(second)
+    for link in (one, two):
+        world.qbo_delete("Invoice", str(link.qbo_invoice_id))
+    reconcile = world.app.reconcile
+    assert reconcile.apply_changes(parse_notifications(json.dumps([_event(world, "e-1", one.qbo_invoice_id)]).encode()))
+    repeated = json.dumps([_event(world, "e-1", one.qbo_invoice_id), _event(world, "e-1", one.qbo_invoice_id),
+                           _event(world, "e-2", two.qbo_invoice_id)]).encode()  # fmt: skip
+    assert reconcile.apply_webhook(repeated) == 1
+    assert _state(world, second.id or 0) is InvoiceState.NOT_INVOICED
+
+
+def test_a_delete_notification_is_checked_with_quickbooks_first(make_world: WorldFactory) -> None:
+    """A forged or stale notification for an invoice that still exists sets nothing back — else the next click
+    would make a second invoice."""
+    world = make_world("US")
+    order = world.order(world.customer("Still Invoiced Co"))
+    link = world.invoice(order)
+    body = json.dumps([_event(world, "forged-1", str(link.qbo_invoice_id))]).encode()
+    assert world.app.reconcile.apply_webhook(body) == 0
+    assert _state(world, order.id or 0) is InvoiceState.INVOICED
+    assert world.invoice(order).qbo_invoice_id == link.qbo_invoice_id
+    assert world.qbo_count("Invoice") == 1
