@@ -43,12 +43,10 @@ class Reconcile:
         not know the invoice, or it still exists). QboError when QBO cannot be asked."""
         with self._uow() as uow:
             connections = [c for c in uow.connections.by_realm(realm_id) if c.usable]
-        set_back = []
-        for connection in connections:
-            if self._ours(connection.company_id, invoice_id) and self._gone(connection, invoice_id):
-                if (so := self._set_back(connection.company_id, invoice_id)) is not None:
-                    set_back.append(so)
-        return set_back
+        confirmed = [
+            c.company_id for c in connections if self._ours(c.company_id, invoice_id) and self._gone(c, invoice_id)
+        ]
+        return [so for company in confirmed if (so := self._set_back(company, invoice_id)) is not None]
 
     def apply_webhook(self, body: bytes) -> int:
         """A webhook body whose signature was checked on arrival (either of Intuit's formats)."""
