@@ -98,7 +98,7 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         return QboClient(config, connection.realm_id, tokens, client, on_exchange=recorder)
 
     cogs = Cogs(unit_of_work, clients, utc_now)
-    invoicing = Invoicing(unit_of_work, clients, utc_now)
+    invoicing = Invoicing(unit_of_work, clients, utc_now, stale_after=timedelta(seconds=settings.claim_stale_seconds))
     reconcile = Reconcile(unit_of_work, clients, utc_now)
 
     def connected_companies() -> list[int]:

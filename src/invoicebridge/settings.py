@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
     token_keys: SecretStr = SecretStr("")
     cdc_poll_minutes: int = 1  # the periodic CDC poll per company that catches lost webhooks
+    # A claim (an SO being invoiced) untouched this long belongs to a worker that died: the sweeper resumes it.
+    # Longer than any one invoice takes, retries and 429 back-offs included.
+    claim_stale_seconds: int = 300
     # The job queue: Redis across machines; else a SQLite file in data_dir. `jobs_immediate` runs each task as it
     # is enqueued, in the enqueuing process (tests; a one-process setup with no worker).
     redis_url: str | None = None
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     def _supported_minor_version(cls, value: int) -> int:
         if value < 75:
             raise ValueError("qbo_minor_version must be 75 or later (Intuit retired older minor versions in 2025)")
+        return value
+
+    @field_validator("claim_stale_seconds")
+    @classmethod
+    def _sane_stale(cls, value: int) -> int:
+        if not 1 <= value <= 86_400:
+            raise ValueError("claim_stale_seconds must be between 1 and 86400")
         return value
 
     @field_validator("cdc_poll_minutes")

@@ -48,6 +48,19 @@ class Jobs:
         def cogs(company_id: int, sales_order_id: int) -> bool:
             return services.cogs.post_if_due(company_id, sales_order_id) is not None
 
+        def sweep_now() -> int:
+            """Claims left by dead workers and uncertain failures, queued again (invoicing looks first):
+            nothing waits for a click. Only connected companies: the others would fail again at once."""
+            connected = set(services.connected_companies())
+            found = [(c, so) for c, so in services.invoicing.unsettled() if c in connected]
+            for company_id, sales_order_id in found:
+                invoice(company_id, sales_order_id)
+            return len(found)
+
+        @huey.periodic_task(crontab(minute="*"), name="sweep")
+        def sweep() -> int:
+            return sweep_now()
+
         @huey.periodic_task(crontab(minute=f"*/{poll_minutes}"), name="poll_all")
         def poll_all() -> int:
             companies = services.connected_companies()
@@ -56,6 +69,7 @@ class Jobs:
             return len(companies)
 
         self._invoice, self._webhook, self._poll, self._cogs, self._poll_all = invoice, webhook, poll, cogs, poll_all
+        self._sweep = sweep_now
 
     def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[Any]:
         return [self._invoice(company_id, so_id) for so_id in sales_order_ids]
@@ -71,3 +85,7 @@ class Jobs:
 
     def poll_all(self) -> Any:
         return self._poll_all()
+
+    def sweep(self) -> int:
+        """One sweep now, in this process (the worker runs it every minute); how many SOs it queued."""
+        return self._sweep()

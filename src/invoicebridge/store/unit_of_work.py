@@ -24,6 +24,7 @@ from invoicebridge.store.repositories import (
     SqlSalesOrders,
     SqlTaxRates,
 )
+from invoicebridge.store.unsettled import SqlUnsettledLinks
 
 
 class SqlUnitOfWork:
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session)
         self.cogs = SqlCogs(self.session)
         self.processed_events = SqlProcessedEvents(self.session)
+        self.unsettled = SqlUnsettledLinks(self.session)
         self.users = SqlUsers(self.session)
         self.memberships = SqlMemberships(self.session)
         self.web_sessions = SqlWebSessions(self.session)

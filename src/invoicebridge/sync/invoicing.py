@@ -40,6 +40,7 @@ from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync import context
 from invoicebridge.sync.explain import (
+    UNCERTAIN_CODES,
     CurrencyMismatch,
     OutcomeUncertain,
     explain,
@@ -88,6 +89,7 @@ class Invoicing:
     ) -> None:
         self._uow, self._clients, self._now, self._stale_after = uow, clients, now, stale_after
         self.after_invoiced = after_invoiced
+        self.retry_uncertain_after = timedelta(minutes=1)
 
     # -- public ----------------------------------------------------------------------------------------
     def create_invoice(self, company_id: int, sales_order_id: int) -> InvoiceLink:
@@ -117,6 +119,14 @@ class Invoicing:
             except Exception:  # the invoice exists: what follows it (COGS) has its own retries and state
                 log.exception("after-invoice step failed for SO %s of company %s", sales_order_id, company_id)
         return done
+
+    def unsettled(self, limit: int = 500) -> list[tuple[int, int]]:
+        """(company id, SO id) a sweeper must invoice again: claims left `creating` past `stale_after` (their
+        worker died) and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through
+        create_invoice, which looks the invoice up before creating anything."""
+        now = self._now()
+        with self._uow() as uow:
+            return uow.unsettled.find(now - self._stale_after, now - self.retry_uncertain_after, UNCERTAIN_CODES, limit)
 
     def preview(self, company_id: int, sales_order_id: int) -> Preview:
         """The exact payload and the matches, creating nothing (items or customers to be created are shown)."""

@@ -5,7 +5,7 @@ Every method is scoped by company: a repository never returns another company's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -56,6 +56,7 @@ __all__ = [
     "SalesOrderRepository",
     "TaxRateRepository",
     "TokenVault",
+    "UnsettledLinkRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepository",
@@ -177,6 +178,14 @@ class TokenVault(Protocol):
     def refresh_locked(self, company_id: int, refresh: Callable[[TokenPair], TokenPair | None]) -> TokenPair: ...
 
 
+class UnsettledLinkRepository(Protocol):
+    def find(
+        self, claimed_before: datetime, failed_before: datetime, uncertain_codes: Iterable[str], limit: int
+    ) -> list[tuple[int, int]]:
+        """(company id, SO id) of stale `creating` claims and of uncertain failures, oldest first."""
+        ...
+
+
 class UserRepository(Protocol):
     def add(self, user: User) -> User:
         """Raises Conflict when the e-mail is taken."""
@@ -259,6 +268,8 @@ class UnitOfWork(Protocol):
     def cogs(self) -> CogsRepository: ...
     @property
     def processed_events(self) -> ProcessedEventRepository: ...
+    @property
+    def unsettled(self) -> UnsettledLinkRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

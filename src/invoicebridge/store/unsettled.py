@@ -1,0 +1,42 @@
+"""The invoice links a sweeper must pick up again: claims left `creating` by a worker that died, and failures
+whose outcome is uncertain (the invoice may exist). One query over the links and their last event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from invoicebridge.store.tables import InvoiceLinkEventRow, InvoiceLinkRow
+
+
+class SqlUnsettledLinks:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def find(
+        self, claimed_before: datetime, failed_before: datetime, uncertain_codes: Iterable[str], limit: int
+    ) -> list[tuple[int, int]]:
+        """(company id, SO id) of links `creating` since before `claimed_before`, and of links failed with an
+        uncertain code since before `failed_before`; oldest first, at most `limit`."""
+        last = (
+            select(InvoiceLinkEventRow.link_id, func.max(InvoiceLinkEventRow.at).label("at"))
+            .group_by(InvoiceLinkEventRow.link_id)
+            .subquery()
+        )
+        stale = and_(InvoiceLinkRow.state == "creating", last.c.at < claimed_before)
+        unsure = and_(
+            InvoiceLinkRow.state == "failed",
+            InvoiceLinkRow.error_code.in_(sorted(uncertain_codes)),
+            last.c.at < failed_before,
+        )
+        query = (
+            select(InvoiceLinkRow.company_id, InvoiceLinkRow.sales_order_id)
+            .join(last, last.c.link_id == InvoiceLinkRow.id)
+            .where(or_(stale, unsure))
+            .order_by(last.c.at)
+            .limit(limit)
+        )
+        return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]

@@ -1,0 +1,80 @@
+"""The sweeper: claims left `creating` by a worker that died, and SOs whose last failure was uncertain, are
+invoiced again by the periodic job — looked up first, so never twice — with nobody clicking."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from tests.contract.invoicing.conftest import World, WorldFactory
+
+from invoicebridge.domain import InvoiceState, SalesOrder
+from invoicebridge.sync.gateway import AuditTrail
+from invoicebridge.sync.invoicing import Unsure
+
+
+def _invoices_for(world: World, order: SalesOrder) -> list[dict[str, object]]:
+    return [i for i in world.qbo_rows("SELECT * FROM Invoice MAXRESULTS 1000")
+            if i.get("CustomerMemo", {}).get("value") == order.number]  # fmt: skip
+
+
+def sweep(world: World) -> int:
+    """The periodic sweep task, run now (immediate mode: the invoice jobs it queues run before it returns)."""
+    return world.app.jobs.sweep()
+
+
+def _die_mid_create(world: World, order: SalesOrder) -> None:
+    """A worker claims the SO, its create reaches QBO, and it dies before recording anything."""
+    invoicing = world.app.invoicing
+    claimed = invoicing._claim(world.company_id, order.id or 0)
+    assert claimed is not None
+    invoicing._create(invoicing._inputs(world.company_id, order.id or 0), claimed[0], AuditTrail(), Unsure(False))
+
+
+def test_a_claim_left_by_a_dead_worker_is_resumed_by_the_sweeper(make_world: WorldFactory) -> None:
+    world = make_world(claim_stale_seconds=1)
+    order, untouched = world.order(world.customer("Dead Worker Co")), world.order(world.customer("Other Co"))
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    world.inject("ignore_requestid", match="invoice", method="POST", count=None)
+    _die_mid_create(world, order)
+    assert sweep(world) == 0  # a fresh claim may still be working: left alone
+    time.sleep(1.1)
+    assert sweep(world) == 1  # immediate mode in tests: the queued invoice job ran right away
+    link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+    assert link.state is InvoiceState.INVOICED
+    assert [i["Id"] for i in _invoices_for(world, order)] == [link.qbo_invoice_id]
+    assert world.app.orderbook.invoice_link(world.company_id, untouched.id or 0).state is InvoiceState.NOT_INVOICED
+    assert sweep(world) == 0
+
+
+def test_an_uncertain_failure_is_settled_by_the_sweeper(make_world: WorldFactory) -> None:
+    world = make_world()
+    customer = world.customer("Unsure Sweep Co", "sweep@co.example")
+    world.invoice(world.order(customer))
+    order = world.order(customer)
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
+    world.inject("ignore_requestid", match="invoice", method="POST", count=None)
+    assert world.invoice(order).error_code == "uncertain"
+    assert sweep(world) == 0  # retried after a pause, not in a tight loop
+    world.app.invoicing.retry_uncertain_after = timedelta(0)
+    assert sweep(world) == 1
+    link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+    assert link.state is InvoiceState.INVOICED
+    assert [i["Id"] for i in _invoices_for(world, order)] == [link.qbo_invoice_id]
+
+
+def test_the_sweeper_leaves_certain_failures_and_disconnected_companies_alone(make_world: WorldFactory) -> None:
+    world = make_world(claim_stale_seconds=1)
+    refused = world.order(world.customer("Refused Co", currency="EUR"), currency="EUR")  # no multicurrency here
+    failed = world.invoice(refused)
+    assert (failed.state, failed.error_code) == (InvoiceState.FAILED, "currency")
+    world.app.invoicing.retry_uncertain_after = timedelta(0)
+    assert sweep(world) == 0  # a definite failure waits for a person
+    order = world.order(world.customer("Disconnected Co"))
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    _die_mid_create(world, order)
+    world.app.connecting.disconnect(world.company_id)
+    time.sleep(1.1)
+    assert sweep(world) == 0
+    assert world.app.orderbook.invoice_link(world.company_id, order.id or 0).state is InvoiceState.CREATING
