@@ -56,9 +56,9 @@ __all__ = [
     "SalesOrderRepository",
     "TaxRateRepository",
     "TokenVault",
-    "UnsettledLinkRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "UnsettledLinkRepository",
     "UserRepository",
     "WebSessionRepository",
 ]
