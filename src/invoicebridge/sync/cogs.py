@@ -1,7 +1,9 @@
 """Accounting with inventory: one journal entry per SO — debit cost of goods sold, credit inventory asset,
 Σ quantity × unit cost, dated the delivery date — once the SO is both fully delivered and invoiced, in
 whichever order those happen. Exactly once: the entry is claimed in a versioned row and created with a request
-id fixed per SO, so retries replay and a second worker's claim fails."""
+id fixed per SO, so retries replay and a second worker's claim fails. As for invoices, the request id is not
+trusted alone: an entry already `posting` (an earlier attempt may have made it) and an unanswered create are
+looked up by the marker in the entry's PrivateNote before anything is created again."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from zoneinfo import ZoneInfo
 from invoicebridge.domain import Conflict, DeliveryStatus, InvoiceState, SalesOrder
 from invoicebridge.domain.connection import AccountingMode, Connection
 from invoicebridge.domain.records import CogsEntry, CogsState, cogs_request_id
-from invoicebridge.qbo.errors import QboError
+from invoicebridge.qbo.client import QboClient, entity_rows
+from invoicebridge.qbo.errors import OutcomeUnknown, QboError, ServerError
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
+from invoicebridge.sync.matching import quote
 from invoicebridge.sync.ports import UnitOfWorkFactory
 
 CENT = Decimal("0.01")
@@ -25,7 +29,14 @@ def cogs_amount(order: SalesOrder) -> Decimal:
     return sum((row.quantity * row.unit_cost for row in order.rows), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
 
 
-def journal_entry(order: SalesOrder, connection: Connection, amount: Decimal, zone: ZoneInfo) -> dict[str, Any]:
+def cogs_marker(order: SalesOrder, request_id: str) -> str:
+    """Written to the entry's PrivateNote: how an attempt whose outcome is unknown finds it again."""
+    return f"invoicebridge COGS {order.number} [{request_id}]"
+
+
+def journal_entry(
+    order: SalesOrder, connection: Connection, amount: Decimal, zone: ZoneInfo, request_id: str
+) -> dict[str, Any]:
     settings = connection.settings
     delivered = order.delivered_at or order.created_at
 
@@ -37,7 +48,7 @@ def journal_entry(order: SalesOrder, connection: Connection, amount: Decimal, zo
 
     return {
         "TxnDate": delivered.astimezone(zone).date().isoformat(),
-        "PrivateNote": f"invoicebridge COGS {order.number}",
+        "PrivateNote": cogs_marker(order, request_id),
         "Line": [line("Debit", settings.cogs_account_id), line("Credit", settings.inventory_asset_account_id)],
     }
 
@@ -51,22 +62,26 @@ class Cogs:
         claimed = self._claim(company_id, sales_order_id)
         if claimed is None:
             return None
-        entry, order, connection, zone = claimed
+        entry, order, connection, zone, look_first = claimed
         trail = AuditTrail(sales_order_id)
         try:
             client = self._clients(connection, trail)
             assert entry.request_id is not None and entry.amount is not None
-            made = client.create("JournalEntry", journal_entry(order, connection, entry.amount, zone), entry.request_id)
+            body = journal_entry(order, connection, entry.amount, zone, entry.request_id)
+            made = (look_first and _find(client, body)) or _create(client, body, entry.request_id)
             done = entry.posted(str(made["Id"]), self._now())
         except QboError as error:
-            done = entry.failed(str(error))  # stays "posting": the next attempt replays the same request id
+            done = entry.failed(str(error))  # stays "posting": the next attempt looks first, then replays
         with self._uow() as uow:
             uow.audit.add(company_id, trail.take())
             saved = uow.cogs.save(company_id, done)
             uow.commit()
         return saved
 
-    def _claim(self, company_id: int, sales_order_id: int) -> tuple[CogsEntry, SalesOrder, Connection, ZoneInfo] | None:
+    def _claim(
+        self, company_id: int, sales_order_id: int
+    ) -> tuple[CogsEntry, SalesOrder, Connection, ZoneInfo, bool] | None:
+        """The claimed entry, what it needs, and whether an earlier attempt may have made it already."""
         try:
             with self._uow() as uow:
                 connection = uow.connections.get(company_id)
@@ -83,6 +98,29 @@ class Cogs:
                 )
                 zone = ZoneInfo(uow.companies.get(company_id).timezone)
                 uow.commit()
-                return claimed, order, connection, zone
+                return claimed, order, connection, zone, entry.state is CogsState.POSTING
         except Conflict:
             return None
+
+
+def _create(client: QboClient, body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """Create the entry; after no answer (or a 5xx) look for it before sending once more with the same id."""
+    for attempt in (1, 2):
+        try:
+            return client.create("JournalEntry", body, request_id, retry_unknown=False)
+        except (OutcomeUnknown, ServerError):
+            if (found := _find(client, body)) is not None:
+                return found
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _find(client: QboClient, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Our entry if an earlier attempt made it: that day's journal entries carrying our marker (PrivateNote is
+    not filterable in QBO's query language). A failing look-up raises: nobody knows, so nothing is created."""
+    day = quote(body["TxnDate"])
+    rows = entity_rows(
+        client.query(f"SELECT * FROM JournalEntry WHERE TxnDate = {day} MAXRESULTS 1000"), "JournalEntry"
+    )
+    return next((row for row in rows if row.get("PrivateNote") == body["PrivateNote"]), None)

@@ -15,7 +15,7 @@ from invoicebridge.domain.records import CogsState
 
 def _entries(world: World, order: SalesOrder) -> list[dict[str, object]]:
     return [je for je in world.qbo_rows("SELECT * FROM JournalEntry MAXRESULTS 1000")
-            if je.get("PrivateNote") == f"invoicebridge COGS {order.number}"]  # fmt: skip
+            if str(je.get("PrivateNote", "")).startswith(f"invoicebridge COGS {order.number} [")]  # fmt: skip
 
 
 def _deliver_all(world: World, order: SalesOrder, when: datetime) -> SalesOrder:
@@ -80,3 +80,31 @@ def test_plain_accounting_posts_nothing(make_world: WorldFactory) -> None:
     order = _deliver_all(world, _two_row_order(world), datetime(2026, 4, 2, 20, 0, tzinfo=UTC))
     world.invoice(order)
     assert _entries(world, order) == []
+
+
+def test_an_unanswered_entry_is_found_by_its_marker_when_qbo_ignores_the_request_id(make_world: WorldFactory) -> None:
+    world = make_world("US", inventory=True)
+    order = _deliver_all(world, _two_row_order(world), datetime(2026, 4, 2, 20, 0, tzinfo=UTC))
+    world.inject("drop_after_commit", match="journalentry", method="POST")
+    world.inject("ignore_requestid", match="journalentry", method="POST", count=None)
+    assert world.invoice(order).state is InvoiceState.INVOICED
+    assert len(_entries(world, order)) == 1
+    assert world.app.cogs.post_if_due(world.company_id, order.id or 0) is None  # posted: nothing more
+    assert len(_entries(world, order)) == 1
+
+
+def test_an_entry_left_posting_by_a_dead_worker_is_looked_up_before_posting_again(make_world: WorldFactory) -> None:
+    world = make_world("US", inventory=True)
+    order = _two_row_order(world)
+    assert world.invoice(order).state is InvoiceState.INVOICED  # not delivered yet: no entry is due
+    order = _deliver_all(world, order, datetime(2026, 4, 2, 20, 0, tzinfo=UTC))
+    world.inject("ignore_requestid", match="journalentry", method="POST", count=None)
+    world.inject("drop_after_commit", match="journalentry", method="POST", count=2)
+    world.inject("fail_before_commit", match="query", count=100)  # and the look-up fails: left `posting`
+    left = world.app.cogs.post_if_due(world.company_id, order.id or 0)
+    assert left is not None and left.state is CogsState.POSTING
+    assert len(_entries(world, order)) == 1  # made once, its answer lost twice, not looked up yet
+    world.control.delete(f"/_sandbox/companies/{world.realm_id}/faults")
+    posted = world.app.cogs.post_if_due(world.company_id, order.id or 0)
+    assert posted is not None and posted.state is CogsState.POSTED
+    assert len(_entries(world, order)) == 1
