@@ -1,11 +1,15 @@
 """The per-SO invoice link: the state machine of DESIGN §3 and the status text users see.
 
     not_invoiced ──start──▶ creating(request_id) ──succeed──▶ invoiced(qbo_id, doc_number, sync_token)
-         ▲                      │  ▲                               │
-         │                    fail │ start (retry, same generation) │ invoice_deleted (in QBO)
+         ▲   │                  │  ▲                               │
+         │ queue ─▶ queued ─start─┘│ start (retry, same generation) │ invoice_deleted (in QBO)
          │                      ▼  │                               │
-         │                    failed(code, message, detail)        │
+         │                    failed(code, message, detail) ─queue─▶ queued
          └─────────────────────────────────────────────────────────┘  (generation + 1)
+
+`queued`: asked for (a bulk action, the sweeper) and waiting for a worker. It is stored before the job is put on
+the queue, so a job lost with a killed worker is found again by the sweeper; it keeps the last failure's code,
+so an uncertain outcome stays uncertain while the SO waits.
 
 The generation counts how many invoices this SO has had; the QBO request id is derived from (SO, generation),
 so a retried create returns the first invoice, while an SO invoiced again after a deletion gets a new one.
@@ -23,6 +27,7 @@ from invoicebridge.domain.errors import InvalidTransition
 
 class InvoiceState(StrEnum):
     NOT_INVOICED = "not_invoiced"
+    QUEUED = "queued"
     CREATING = "creating"
     INVOICED = "invoiced"
     FAILED = "failed"
@@ -30,6 +35,7 @@ class InvoiceState(StrEnum):
 
 STATUS_TEXT = {
     InvoiceState.NOT_INVOICED: "Not invoiced",
+    InvoiceState.QUEUED: "Invoice queued…",
     InvoiceState.CREATING: "Creating invoice…",
     InvoiceState.INVOICED: "Invoice created (QBO)",
     InvoiceState.FAILED: "Invoice failed",
@@ -66,9 +72,14 @@ class InvoiceLink:
     def status_text(self) -> str:
         return STATUS_TEXT[self.state]
 
+    def queue(self, at: datetime) -> InvoiceLink:
+        """Asked for, waiting for a worker (again, when the sweeper finds it waiting too long)."""
+        self._require(at, InvoiceState.NOT_INVOICED, InvoiceState.FAILED, InvoiceState.QUEUED)
+        return self._move(at, InvoiceState.QUEUED, "queued")
+
     def start(self, request_id: str, at: datetime) -> InvoiceLink:
         """Begin creating the invoice (first try, or a retry after a failure)."""
-        self._require(at, InvoiceState.NOT_INVOICED, InvoiceState.FAILED)
+        self._require(at, InvoiceState.NOT_INVOICED, InvoiceState.QUEUED, InvoiceState.FAILED)
         return self._move(
             at,
             InvoiceState.CREATING,

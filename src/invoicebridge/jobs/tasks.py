@@ -31,6 +31,7 @@ class Jobs:
 
     def __init__(self, huey: Huey, services: Services, poll_minutes: int = 1) -> None:
         self.huey = huey
+        self._services = services
 
         @huey.task(name="invoice", retries=2, retry_delay=5)
         def invoice(company_id: int, sales_order_id: int) -> str:
@@ -54,6 +55,9 @@ class Jobs:
             connected = set(services.connected_companies())
             found = [(c, so) for c, so in services.invoicing.unsettled() if c in connected]
             for company_id, sales_order_id in found:
+                # Marked queued again (its clock restarts), unless it is a dead worker's claim, which the job
+                # resumes; either way the job is put on the queue — one that finds the SO invoiced does nothing.
+                services.invoicing.queue(company_id, [sales_order_id])
                 invoice(company_id, sales_order_id)
             return len(found)
 
@@ -72,7 +76,9 @@ class Jobs:
         self._sweep = sweep_now
 
     def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[Any]:
-        return [self._invoice(company_id, so_id) for so_id in sales_order_ids]
+        """Queue invoicing: the SOs are marked `queued` first (durably), then their jobs are enqueued."""
+        marked = self._services.invoicing.queue(company_id, sales_order_ids)
+        return [self._invoice(company_id, so_id) for so_id in marked]
 
     def webhook(self, body: bytes) -> Any:
         return self._webhook(body.decode())

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +54,7 @@ from invoicebridge.sync.ports import UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
 log = logging.getLogger(__name__)
+WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)  # may still carry the last failure's code
 Clock = Callable[[], datetime]
 AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.g. post COGS
 
@@ -120,9 +121,27 @@ class Invoicing:
                 log.exception("after-invoice step failed for SO %s of company %s", sales_order_id, company_id)
         return done
 
+    def queue(self, company_id: int, sales_order_ids: Sequence[int]) -> list[int]:
+        """Marks these SOs `queued` (in one transaction, before their jobs are put on the queue, so a job lost
+        with its worker is found again by the sweeper). Returns those marked; SOs invoiced or being created are
+        left as they are. NotFound, with nothing marked, when one is not an SO of this company."""
+        marked = []
+        with self._uow() as uow:
+            links = uow.invoice_links.get_many(company_id, sales_order_ids)
+            for order_id in sales_order_ids:
+                uow.sales_orders.get(company_id, order_id)
+                link = links[order_id]
+                if link.state in (InvoiceState.INVOICED, InvoiceState.CREATING):
+                    continue
+                uow.invoice_links.save(company_id, link.queue(self._now()))
+                marked.append(order_id)
+            uow.commit()
+        return marked
+
     def unsettled(self, limit: int = 500) -> list[tuple[int, int]]:
-        """(company id, SO id) a sweeper must invoice again: claims left `creating` past `stale_after` (their
-        worker died) and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through
+        """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their
+        worker died), SOs `queued` that long (their job was lost, or waits behind a long queue — a second job
+        is harmless), and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through
         create_invoice, which looks the invoice up before creating anything."""
         now = self._now()
         with self._uow() as uow:
@@ -166,7 +185,7 @@ class Invoicing:
                 claimed = link.resume(now) if resumed else link.start(_next_request_id(company_id, link), now)
                 saved = uow.invoice_links.save(company_id, claimed)
                 uow.commit()
-                unsure = link.state is InvoiceState.FAILED and outcome_uncertain(link.error_code)
+                unsure = link.state in WAITING and outcome_uncertain(link.error_code)
                 return saved, resumed or unsure
         except Conflict:
             return None  # another worker's claim committed first
@@ -252,7 +271,8 @@ class Invoicing:
 
 def _next_request_id(company_id: int, link: InvoiceLink) -> str:
     """The same id after an uncertain failure (so QBO replays), a new one after a definitive refusal."""
-    if link.request_id and (link.state is not InvoiceState.FAILED or outcome_uncertain(link.error_code)):
+    refused = link.error_code is not None and not outcome_uncertain(link.error_code)
+    if link.request_id and not refused:
         return link.request_id
     attempts = sum(1 for event in link.history if event.state is InvoiceState.CREATING and "creating" in event.note)
     return request_id_for(company_id, link.sales_order_id, link.generation, attempts + 1 if link.request_id else 1)

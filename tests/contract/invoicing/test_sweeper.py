@@ -78,3 +78,26 @@ def test_the_sweeper_leaves_certain_failures_and_disconnected_companies_alone(ma
     time.sleep(1.1)
     assert sweep(world) == 0
     assert world.app.orderbook.invoice_link(world.company_id, order.id or 0).state is InvoiceState.CREATING
+
+
+def test_a_queued_job_lost_with_its_worker_is_queued_again(make_world: WorldFactory) -> None:
+    """The SO was marked queued and its job taken by a worker that was killed before it claimed the SO."""
+    world = make_world(claim_stale_seconds=1)
+    order = world.order(world.customer("Lost Job Co"))
+    assert world.app.invoicing.queue(world.company_id, [order.id or 0]) == [order.id]  # the job itself is lost
+    link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+    assert (link.state, link.status_text) == (InvoiceState.QUEUED, "Invoice queued…")
+    assert sweep(world) == 0
+    time.sleep(1.1)
+    assert sweep(world) == 1
+    assert world.app.orderbook.invoice_link(world.company_id, order.id or 0).state is InvoiceState.INVOICED
+    assert len(_invoices_for(world, order)) == 1
+
+
+def test_bulk_invoicing_marks_every_so_queued_before_its_job_is_enqueued(make_world: WorldFactory) -> None:
+    world = make_world(jobs_immediate=False)  # a real (SQLite) queue, and no worker: the jobs wait
+    orders = [world.order(world.customer(f"Waiting {n}")) for n in range(3)]
+    world.app.jobs.invoice(world.company_id, [o.id or 0 for o in orders])
+    states = {world.app.orderbook.invoice_link(world.company_id, o.id or 0).state for o in orders}
+    assert states == {InvoiceState.QUEUED}
+    assert world.app.jobs.huey.pending_count() == 3

@@ -16,6 +16,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 Step = Callable[[InvoiceLink], InvoiceLink]
 
 STEPS: dict[str, Step] = {
+    "queue": lambda link: link.queue(T0),
     "start": lambda link: link.start("ib-1-so-7-g1", T0),
     "succeed": lambda link: link.succeed("145", "SO-7", "0", T0),
     "fail": lambda link: link.fail("6140", "Invoice number SO-7 is already used", "Duplicate Document Number", T0),
@@ -25,6 +26,7 @@ STEPS: dict[str, Step] = {
 # How to reach each state from a fresh link.
 REACH: dict[InvoiceState, list[str]] = {
     InvoiceState.NOT_INVOICED: [],
+    InvoiceState.QUEUED: ["queue"],
     InvoiceState.CREATING: ["start"],
     InvoiceState.INVOICED: ["start", "succeed"],
     InvoiceState.FAILED: ["start", "fail"],
@@ -32,6 +34,10 @@ REACH: dict[InvoiceState, list[str]] = {
 
 LEGAL = {
     (InvoiceState.NOT_INVOICED, "start"): InvoiceState.CREATING,
+    (InvoiceState.NOT_INVOICED, "queue"): InvoiceState.QUEUED,
+    (InvoiceState.QUEUED, "queue"): InvoiceState.QUEUED,  # the sweeper queues a lost job again
+    (InvoiceState.QUEUED, "start"): InvoiceState.CREATING,
+    (InvoiceState.FAILED, "queue"): InvoiceState.QUEUED,
     (InvoiceState.CREATING, "succeed"): InvoiceState.INVOICED,
     (InvoiceState.CREATING, "fail"): InvoiceState.FAILED,
     (InvoiceState.FAILED, "start"): InvoiceState.CREATING,
@@ -58,8 +64,8 @@ def test_each_legal_transition_moves_to_its_state_and_adds_one_history_event(sta
     assert after.history[-1].note
 
 
-def test_there_are_eleven_illegal_transitions_and_five_legal_ones() -> None:
-    assert (len(ILLEGAL), len(LEGAL)) == (11, 5)
+def test_there_are_sixteen_illegal_transitions_and_nine_legal_ones() -> None:
+    assert (len(ILLEGAL), len(LEGAL)) == (16, 9)
 
 
 @pytest.mark.parametrize(("state", "step"), ILLEGAL)
@@ -73,6 +79,7 @@ def test_each_illegal_transition_is_refused_and_says_what_the_link_is(state: Inv
     ("state", "text"),
     [
         (InvoiceState.NOT_INVOICED, "Not invoiced"),
+        (InvoiceState.QUEUED, "Invoice queued…"),
         (InvoiceState.CREATING, "Creating invoice…"),
         (InvoiceState.INVOICED, "Invoice created (QBO)"),
         (InvoiceState.FAILED, "Invoice failed"),
@@ -158,3 +165,11 @@ def test_request_id_reads_as_company_order_and_generation_when_short() -> None:
 def test_request_id_needs_positive_integer_ids(bad: int) -> None:
     with pytest.raises(ValueError, match="positive integers"):
         request_id_for(1, bad, 1)
+
+
+def test_a_queued_link_keeps_the_last_failure_so_an_uncertain_outcome_stays_uncertain() -> None:
+    failed = new_link(7).start("ib-1-so-7-g1", T0).fail("uncertain", "not known yet", "", T0)
+    queued = failed.queue(T0)
+    assert (queued.state, queued.error_code, queued.request_id) == (InvoiceState.QUEUED, "uncertain", "ib-1-so-7-g1")
+    restarted = queued.start("ib-1-so-7-g1", T0)
+    assert (restarted.state, restarted.error_code) == (InvoiceState.CREATING, None)
