@@ -53,7 +53,8 @@ class Jobs:
             """Claims left by dead workers and uncertain failures, queued again (invoicing looks first):
             nothing waits for a click. Only connected companies: the others would fail again at once."""
             connected = set(services.connected_companies())
-            found = [(c, so) for c, so in services.invoicing.unsettled() if c in connected]
+            idle = huey.pending_count() == 0
+            found = [(c, so) for c, so in services.invoicing.unsettled(queue_idle=idle) if c in connected]
             for company_id, sales_order_id in found:
                 # Marked queued again (its clock restarts), unless it is a dead worker's claim, which the job
                 # resumes; either way the job is put on the queue — one that finds the SO invoiced does nothing.

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from invoicebridge.domain import Conflict
+from invoicebridge.domain.checks import is_id
 from invoicebridge.domain.connection import (
     AccountingMode,
     Connection,
@@ -75,15 +76,16 @@ class SqlQboRefs:
 
     def put(self, company_id: int, kind: str, local_id: int, qbo_id: str) -> None:
         row = self._row(company_id, kind, local_id)
-        if row is None:
-            row = QboRefRow(company_id=company_id, kind=kind, local_id=local_id)
-            self._s.add(row)
-        row.qbo_id = qbo_id
-        try:
+        if row is not None:
+            row.qbo_id = qbo_id
+            self._s.flush()
+            return
+        values = {"company_id": company_id, "kind": kind, "local_id": local_id, "qbo_id": qbo_id}
+        try:  # a Core insert: a refused row leaves no ORM object behind to trip the session
             with self._s.begin_nested():
-                self._s.flush()
+                self._s.execute(insert(QboRefRow).values(**values))
         except IntegrityError:  # remembered by a concurrent worker; the same QBO object either way
-            self._s.expunge(row)
+            pass
 
     def forget_all(self, company_id: int) -> None:
         self._s.execute(delete(QboRefRow).where(QboRefRow.company_id == company_id))
@@ -109,6 +111,8 @@ class SqlAudit:
         self._s.flush()
 
     def for_order(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
+        if not is_id(sales_order_id):  # no order has it, and SQLite cannot compare an id past 64 bits
+            return []
         query = (
             select(AuditRow)
             .where(AuditRow.company_id == company_id, AuditRow.sales_order_id == sales_order_id)
@@ -147,6 +151,8 @@ class SqlCogs:
         return replace(entry, version=row.version)
 
     def _row(self, company_id: int, sales_order_id: int) -> CogsRow | None:
+        if not is_id(sales_order_id):
+            return None
         query = select(CogsRow).where(CogsRow.company_id == company_id, CogsRow.sales_order_id == sales_order_id)
         return self._s.scalars(query).one_or_none()
 

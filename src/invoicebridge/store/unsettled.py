@@ -17,16 +17,20 @@ class SqlUnsettledLinks:
         self._s = session
 
     def find(
-        self, claimed_before: datetime, failed_before: datetime, uncertain_codes: Iterable[str], limit: int
-    ) -> list[tuple[int, int]]:
-        """(company id, SO id) of links `creating` or `queued` since before `claimed_before`, and of links failed
-        with an uncertain code since before `failed_before`; oldest first, at most `limit`."""
+        self, claimed_before: datetime, queued_before: datetime, failed_before: datetime,
+        uncertain_codes: Iterable[str], limit: int,
+    ) -> list[tuple[int, int]]:  # fmt: skip
+        """(company id, SO id) of links `creating` since before `claimed_before`, `queued` since before
+        `queued_before`, and failed with an uncertain code since before `failed_before`; oldest first."""
         last = (
             select(InvoiceLinkEventRow.link_id, func.max(InvoiceLinkEventRow.at).label("at"))
             .group_by(InvoiceLinkEventRow.link_id)
             .subquery()
         )
-        stale = and_(InvoiceLinkRow.state.in_(("creating", "queued")), last.c.at < claimed_before)
+        stale = or_(
+            and_(InvoiceLinkRow.state == "creating", last.c.at < claimed_before),
+            and_(InvoiceLinkRow.state == "queued", last.c.at < queued_before),
+        )
         unsure = and_(
             InvoiceLinkRow.state == "failed",
             InvoiceLinkRow.error_code.in_(sorted(uncertain_codes)),

@@ -138,14 +138,18 @@ class Invoicing:
             uow.commit()
         return marked
 
-    def unsettled(self, limit: int = 500) -> list[tuple[int, int]]:
+    def unsettled(self, queue_idle: bool, limit: int = 500) -> list[tuple[int, int]]:
         """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their
-        worker died), SOs `queued` that long (their job was lost, or waits behind a long queue — a second job
-        is harmless), and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through
-        create_invoice, which looks the invoice up before creating anything."""
+        worker died); SOs `queued` that long while the job queue is idle (so their job was lost) — or ten times
+        that long while it is busy (a lost job among waiting ones; a second job is harmless); and failures whose
+        outcome is uncertain, after `retry_uncertain_after`. Each goes through create_invoice, which looks the
+        invoice up before creating anything."""
         now = self._now()
+        queued_before = now - self._stale_after * (1 if queue_idle else 10)
         with self._uow() as uow:
-            return uow.unsettled.find(now - self._stale_after, now - self.retry_uncertain_after, UNCERTAIN_CODES, limit)
+            return uow.unsettled.find(
+                now - self._stale_after, queued_before, now - self.retry_uncertain_after, UNCERTAIN_CODES, limit
+            )
 
     def preview(self, company_id: int, sales_order_id: int) -> Preview:
         """The exact payload and the matches, creating nothing (items or customers to be created are shown)."""

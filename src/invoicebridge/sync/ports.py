@@ -180,9 +180,10 @@ class TokenVault(Protocol):
 
 class UnsettledLinkRepository(Protocol):
     def find(
-        self, claimed_before: datetime, failed_before: datetime, uncertain_codes: Iterable[str], limit: int
-    ) -> list[tuple[int, int]]:
-        """(company id, SO id) of stale `creating` claims and of uncertain failures, oldest first."""
+        self, claimed_before: datetime, queued_before: datetime, failed_before: datetime,
+        uncertain_codes: Iterable[str], limit: int,
+    ) -> list[tuple[int, int]]:  # fmt: skip
+        """(company id, SO id) of stale `creating` claims, lost `queued` jobs and uncertain failures."""
         ...
 
 
