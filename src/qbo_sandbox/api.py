@@ -211,14 +211,18 @@ def _wrap(entity: str, obj: dict[str, Any]) -> dict[str, Any]:
 def _json(body: bytes) -> object:
     try:
         return jsonio.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _bad_body(f"the request body is not valid JSON: {error}") from error
+    except jsonio.Unreadable as error:
+        # a lone surrogate or deep nesting: refused whole, before anything is done or remembered for a requestid
+        raise _bad_body(f"the request body cannot be kept: {error}", error.element) from None
+    except ValueError as error:  # UnicodeDecodeError included
+        raise _bad_body(f"the request body is not valid JSON: {error}") from None
 
 
-def _bad_body(detail: str) -> faults.ValidationFault:
-    # QBO answers unparseable bodies with 2010 "Request has invalid or unsupported property" (observed in
-    # python-quickbooks issues; the wording of Detail varies — COVERAGE.md).
-    return faults.validation("2010", "Request has invalid or unsupported property", detail)
+def _bad_body(detail: str, element: str = "") -> faults.ValidationFault:
+    # QBO answers unparseable bodies with 2010 "Request has invalid or unsupported property" — also bytes that
+    # are not UTF-8 ("Invalid UTF-8 middle byte", intuit/QuickBooks-V3-Java-SDK issue #181); the wording of
+    # Detail varies (COVERAGE.md).
+    return faults.validation("2010", "Request has invalid or unsupported property", detail, element)
 
 
 def _unsupported(path: str) -> faults.ValidationFault:

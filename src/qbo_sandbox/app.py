@@ -13,13 +13,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qbo_sandbox import api, control, oauth, ui
+from qbo_sandbox.bodylimit import BodyLimit
 from qbo_sandbox.sandbox import Sandbox
 from qbo_sandbox.store import SqliteStore
 
 
 def create_app(sandbox: Sandbox, store: SqliteStore | None = None) -> Starlette:
     """The ASGI app; starts the webhook dispatcher for its lifetime. With ``store``, the OAuth registry is
-    saved after every write to the OAuth or control endpoints (companies save themselves via the backend)."""
+    saved after every write to the OAuth or control endpoints (companies save themselves via the backend).
+    Request bodies over bodylimit.MAX_BODY_BYTES are answered 413 before any route sees them."""
 
     def companies() -> list[tuple[str, str]]:
         return [(c.realm_id, c.name) for c in sandbox.backend.companies()]
@@ -42,6 +44,7 @@ def create_app(sandbox: Sandbox, store: SqliteStore | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     if store is not None:
         app.add_middleware(_SaveRegistry, sandbox=sandbox, store=store)
+    app.add_middleware(BodyLimit)  # added last, so outermost: no handler reads an unbounded body
     return app
 
 

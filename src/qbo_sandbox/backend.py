@@ -116,26 +116,32 @@ class Backend:
     # -- writes ----------------------------------------------------------------------------------------
     def create(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Create an object; returns it as stored. Raises the Fault QBO would."""
-        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._create(state, entity, body))
+        result: dict[str, Any] = self._write(
+            realm_id, request_id, body, lambda state: self._create(state, entity, body)
+        )
         return result
 
     def update(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Sparse (body["sparse"] true) or full update; 5010 on a stale SyncToken."""
-        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._update(state, entity, body))
+        result: dict[str, Any] = self._write(
+            realm_id, request_id, body, lambda state: self._update(state, entity, body)
+        )
         return result
 
     def delete(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Delete (where QBO allows it); the object leaves and a tombstone stays for CDC."""
-        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._delete(state, entity, body))
+        result: dict[str, Any] = self._write(
+            realm_id, request_id, body, lambda state: self._delete(state, entity, body)
+        )
         return result
 
     def void(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._void(state, entity, body))
+        result: dict[str, Any] = self._write(realm_id, request_id, body, lambda state: self._void(state, entity, body))
         return result
 
     def set_exchange_rate(self, realm_id: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Set a currency's rate on a date (today when none is given): the rate of that day is updated, or made."""
-        result: dict[str, Any] = self._once(realm_id, request_id, lambda state: self._set_rate(state, body))
+        result: dict[str, Any] = self._write(realm_id, request_id, body, lambda state: self._set_rate(state, body))
         return result
 
     def run_once(self, realm_id: str, request_id: str | None, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -143,6 +149,12 @@ class Backend:
         request is replayed."""
         result: dict[str, Any] = self._once(realm_id, request_id, lambda state: (work(), []))
         return result
+
+    def _write(self, realm_id: str, request_id: str | None, body: object, work: Callable[[RealmState], Any]) -> Any:
+        """A write of a client's body: refused (Fault 2010) before anything is done or remembered for its request
+        id when a string in it is not Unicode text or it is nested too deep — kept, either breaks later reads."""
+        entities.common.check_text(body)
+        return self._once(realm_id, request_id, work)
 
     def _once(self, realm_id: str, request_id: str | None, work: Callable[[RealmState], Any]) -> Any:
         """Run `work` under the lock, at most once per request id: a repeated id gets the first answer."""

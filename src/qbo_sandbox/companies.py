@@ -8,6 +8,7 @@ from typing import Any
 from qbo_sandbox import seed
 from qbo_sandbox.backend import Backend, Company
 from qbo_sandbox.faults import SandboxFault
+from qbo_sandbox.text import is_text
 
 
 def create_company(
@@ -18,9 +19,12 @@ def create_company(
     custom_txn_numbers: bool = False,
     sample_data: bool = True,
 ) -> Company:
-    """A new company (realm). Raises ValueError for a country the sandbox cannot model."""
+    """A new company (realm). Raises ValueError for a country the sandbox cannot model, or a name that is not
+    Unicode text (it would break every answer that lists the company: text.py)."""
     if country not in seed.COUNTRIES:
         raise ValueError(f"country must be one of {', '.join(seed.COUNTRIES)}")
+    if not is_text(name):
+        raise ValueError("the name holds a lone surrogate, which is not a Unicode character")
     realm = backend.new_realm(name, country).realm_id
     home = seed.HOME_CURRENCY[country]
     backend.install(realm, "CompanyInfo", seed.default_company_info(name, country), "1")

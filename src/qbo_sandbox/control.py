@@ -1,6 +1,7 @@
 """The control API under ``/_sandbox/`` — not part of QBO: what tests, demos and benchmarks use to set the
 sandbox up and look inside it (documented in README.md of this package). Errors: ``{"error": "<sentence>"}``
-with 400 (bad input) or 404 (unknown app or company)."""
+with 400 (bad input, a string that is not Unicode text included) or 404 (unknown app or company); a body over
+bodylimit.MAX_BODY_BYTES is 413."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from qbo_sandbox import seed
 from qbo_sandbox.companies import create_company
 from qbo_sandbox.sandbox import Sandbox
+from qbo_sandbox.text import flaw
 from qbo_sandbox.throttle import Limits
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -266,10 +268,14 @@ async def _object(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw, parse_constant=_not_json)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested about 1000 levels deep
         raise ControlError("the body must be JSON") from None
     if not isinstance(body, dict):
         raise ControlError("the body must be a JSON object")
+    # a lone surrogate kept in a company name, app or rule would break every answer that lists it (text.py)
+    problem = flaw(body)
+    if problem is not None:
+        raise ControlError(f"the body cannot be kept: {problem.reason}")
     return body
 
 

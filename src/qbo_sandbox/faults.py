@@ -9,7 +9,8 @@ once, with :meth:`SandboxFault.to_body`, in QBO's shape::
 Tree::
 
     SandboxFault                     (any QBO Fault; carries status, fault type and every Error entry)
-      ├─ ValidationFault             400  codes 610, 2020, 2050, 2500, 4000, 5010, 6000, 6140, 6240 ...
+      ├─ ValidationFault             400  codes 610, 2010, 2020, 2050, 2500, 4000, 5010, 6000, 6140, 6240 ...
+      │                              (413 with code 6030 for a body over bodylimit.MAX_BODY_BYTES)
       ├─ AuthenticationFault         401  code 3200
       ├─ AuthorizationFault          403  code 3100
       ├─ ThrottleFault               429  code 003001
@@ -41,6 +42,7 @@ AUTHORIZATION_FAILED = "3100"
 THROTTLE_EXCEEDED = "003001"
 SYSTEM_ERROR = "10000"
 UNSUPPORTED_OPERATION = "500"
+REQUEST_TOO_LARGE = "6030"  # Intuit's "Upload request size exceeds allowed limit"
 
 
 @dataclass(frozen=True)

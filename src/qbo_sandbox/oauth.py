@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from qbo_sandbox import faults
+from qbo_sandbox.text import flaw
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -167,11 +168,17 @@ class OAuthRegistry:
         with self._lock:
             return copy.deepcopy(self._state)
 
-    def restore(self, snapshot: object) -> None:
+    def restore(self, snapshot: object) -> list[str]:
+        """Adopt a :meth:`snapshot` (from --db). An app holding a string that is not Unicode text — an older
+        sandbox stored such redirect URIs and webhook URLs (text.py) — is left out with its codes, connections
+        and tokens, as is any other entry holding one; returns a sentence for each kind left out. Raises
+        TypeError for something that is not a snapshot."""
         if not isinstance(snapshot, _State):
             raise TypeError("not a registry snapshot")
+        kept, left_out = _readable(snapshot)
         with self._lock:
-            self._state = snapshot
+            self._state = kept
+        return left_out
 
     def check_client(self, client_id: str, client_secret: str) -> App:
         """The app whose credentials these are; raises :class:`OAuthError` ``invalid_client`` (401) if none."""
@@ -314,6 +321,28 @@ class OAuthRegistry:
         """Forget every app, code and token."""
         with self._lock:
             self._state = _State()
+
+
+def _readable(state: _State) -> tuple[_State, list[str]]:
+    """``state`` without the entries a lone surrogate makes unusable, and what was left out."""
+    apps = {cid: app for cid, app in state.apps.items() if flaw((cid, app)) is None}
+    connections = [c for c in state.connections if c.client_id in apps and flaw(c) is None]
+    live = {id(c) for c in connections}  # tokens share their connection object (pickle keeps that)
+    kept = _State(
+        apps=apps,
+        codes={key: code for key, code in state.codes.items() if code.client_id in apps and flaw((key, code)) is None},
+        access={key: t for key, t in state.access.items() if id(t.connection) in live and flaw(key) is None},
+        refresh={key: t for key, t in state.refresh.items() if id(t.connection) in live and flaw(key) is None},
+        connections=connections,
+    )
+    kinds = ("apps", "codes", "access", "refresh", "connections")
+    labels = {"access": "access tokens", "refresh": "refresh tokens", "codes": "authorization codes"}
+    return kept, [
+        f"{gone} {labels.get(kind, kind)} left out of the state file: each held a string that is not Unicode "
+        f"text, or belonged to an app or connection that did"
+        for kind in kinds
+        if (gone := len(getattr(state, kind)) - len(getattr(kept, kind)))
+    ]
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

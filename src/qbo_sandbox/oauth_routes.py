@@ -21,7 +21,6 @@ Routes (``async def`` handlers calling the synchronous, lock-guarded registry di
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 
 from qbo_sandbox import faults, templating
 from qbo_sandbox.oauth import ACCOUNTING_SCOPE, App, OAuthError, OAuthRegistry
+from qbo_sandbox.text import flaw, is_text
 
 Companies = Callable[[], list[tuple[str, str]]]
 HARD_EXPIRY_HEADER = "x-include-refresh-token-hard-expires-in"
@@ -104,7 +104,10 @@ class _Handlers:
         )
 
     async def consent(self, request: Request) -> Response:
-        params = {key: str(value) for key, value in (await request.form()).items()}
+        try:
+            params = await _form(request)
+        except OAuthError:
+            return self._error_page("invalid_request", "The form holds a character that is not Unicode text.")
         refusal = self._refuse_authorize(params)
         if refusal is not None:
             return refusal
@@ -135,7 +138,7 @@ class _Handlers:
     async def token(self, request: Request) -> Response:
         try:
             app = self._client(request)
-            form = {key: str(value) for key, value in (await request.form()).items()}
+            form = await _form(request)
             hard = request.headers.get(HARD_EXPIRY_HEADER, "").lower() == "true"
             body = self._grant(app, form, hard)
         except OAuthError as error:
@@ -179,20 +182,30 @@ class _Handlers:
             raise OAuthError("invalid_client", 401)
         try:
             client_id, colon, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and a header with non-ASCII characters
             raise OAuthError("invalid_client", 401) from None
         if not colon:
             raise OAuthError("invalid_client", 401)
         return self.registry.check_client(client_id, secret)
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The posted form; ``invalid_request`` when a field is not Unicode text — a multipart form may name any
+    charset, and some (``unicode_escape``, ``utf-7``) decode to lone surrogates, which break the redirect and
+    every page that shows them (text.py)."""
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    if flaw(form) is not None:
+        raise OAuthError("invalid_request")
+    return form
+
+
 def _json_token(raw: bytes) -> str:
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested about 1000 levels deep
         raise OAuthError("invalid_request") from None
     token = body.get("token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not token or not is_text(token):
         raise OAuthError("invalid_request")
     return token
 

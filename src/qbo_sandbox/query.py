@@ -20,9 +20,12 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from qbo_sandbox import faults
+from qbo_sandbox.text import flaw
 
 DEFAULT_MAX = 100
 MAX_RESULTS = 1000
+# QBO documents no length limit; a long IN list takes lark about 0.4 s per 100,000 characters (unconfirmed)
+MAX_QUERY_LENGTH = 100_000
 ENTITIES = ("Customer", "Item", "Invoice", "JournalEntry", "Account", "Term", "TaxCode", "TaxRate",
             "CompanyCurrency", "ExchangeRate", "Preferences", "CompanyInfo")  # fmt: skip
 COMMON_FILTERS = ("Id", "MetaData.CreateTime", "MetaData.LastUpdatedTime")
@@ -71,6 +74,7 @@ def _parser() -> Lark:
 
 def parse(text: str) -> Query:
     """Parse a query. Raises ValidationFault 4000 ("Error parsing query") or 4001 ("Invalid query")."""
+    _check_text(text)
     try:
         tree = _parser().parse(text)
         built: Query = _Build().transform(tree)
@@ -84,6 +88,16 @@ def parse(text: str) -> Query:
         raise _parse_error(text, None) from None
     _check_filterable(built)
     return built
+
+
+def _check_text(query_text: str) -> None:
+    """A query too long to parse quickly is 4001; one holding a lone surrogate is 4000, as any character the
+    lexer cannot read (a Fault that quoted it could not be sent: text.py)."""
+    if len(query_text) > MAX_QUERY_LENGTH:
+        raise _invalid(f"the query is longer than {MAX_QUERY_LENGTH} characters (qbo_sandbox's limit, unconfirmed)")
+    problem = flaw(query_text)
+    if problem is not None:
+        raise faults.validation(faults.QUERY_PARSE_ERROR, "Error parsing query", f"QueryParserError: {problem.reason}")
 
 
 def _parse_error(text: str, error: UnexpectedInput | None) -> faults.ValidationFault:

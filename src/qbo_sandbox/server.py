@@ -18,6 +18,8 @@ from qbo_sandbox.clock import Clock
 from qbo_sandbox.sandbox import Sandbox, SandboxConfig
 from qbo_sandbox.store import SqliteStore
 
+log = logging.getLogger(__name__)
+
 
 class _QuietDrops(logging.Filter):
     """An injected dropped response is the point, not an error: keep its traceback out of the log."""
@@ -35,10 +37,23 @@ def build(config: SandboxConfig | None = None, db: str | Path | None = None) -> 
             backend.add_realm(state)
     sandbox = Sandbox(config, backend)
     if store is not None:
-        snapshot = store.load_registry()
-        if snapshot is not None:
-            sandbox.registry.restore(snapshot)
+        _restore_registry(sandbox, store)
     return sandbox, store
+
+
+def _restore_registry(sandbox: Sandbox, store: SqliteStore) -> None:
+    """The saved apps and tokens; what an older file holds that this version cannot use is left out with a
+    warning, so the sandbox still starts."""
+    snapshot = store.load_registry()
+    if snapshot is None:
+        return
+    try:
+        left_out = sandbox.registry.restore(snapshot)
+    except TypeError:
+        log.warning("qbo_sandbox: the apps and tokens in the state file are not a registry snapshot; starting without")
+        return
+    for sentence in left_out:
+        log.warning("qbo_sandbox: %s", sentence)
 
 
 def save_state(sandbox: Sandbox, store: SqliteStore) -> None:

@@ -3,16 +3,27 @@
 Each company is one row holding its pickled state, written after every change of that company (the sandbox is
 a development tool: simple and whole beats clever). Pickle is safe here because the file is the user's own,
 written only by this module; never point ``--db`` at a file from someone else.
+
+A file written by an older sandbox may hold what this one refuses — a string with a lone surrogate (text.py),
+which breaks every answer that includes it — or a row that no longer unpickles. Such records are skipped with
+a logged warning rather than stopping the sandbox from starting.
 """
 
 from __future__ import annotations
 
+import logging
 import pickle
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from qbo_sandbox.realm import RealmState
+from qbo_sandbox.text import flaw
+
+log = logging.getLogger(__name__)
+# A company cannot work without these; one of them unreadable skips the whole company.
+ESSENTIAL = ("CompanyInfo", "Preferences")
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS realms (realm_id TEXT PRIMARY KEY, state BLOB NOT NULL)",
@@ -31,9 +42,14 @@ class SqliteStore:
             self._db.execute(statement)
 
     def load_realms(self) -> list[RealmState]:
+        """Every company in the file. One whose row does not unpickle, or whose name, company info or preferences
+        is not Unicode text, is skipped (and left in the file); other objects, tombstones and remembered request
+        ids that are not are left out (and gone from the file once the company is saved again). Each with a
+        logged warning."""
         with self._lock:
-            rows = self._db.execute("SELECT state FROM realms ORDER BY realm_id").fetchall()
-        return [_realm(blob) for (blob,) in rows]
+            rows = self._db.execute("SELECT realm_id, state FROM realms ORDER BY realm_id").fetchall()
+        loaded = (_realm(realm_id, blob) for realm_id, blob in rows)
+        return [state for state in loaded if state is not None and _readable(state)]
 
     def save(self, state: RealmState) -> None:
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
@@ -50,9 +66,19 @@ class SqliteStore:
             self._db.execute("DELETE FROM registry")
 
     def load_registry(self) -> object | None:
+        """The OAuth registry's snapshot; None when there is none or it does not unpickle (logged)."""
         with self._lock:
             row = self._db.execute("SELECT state FROM registry WHERE id = 1").fetchone()
-        return pickle.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            snapshot: object = pickle.loads(row[0])
+        except Exception as error:  # whatever an older file holds must not stop the sandbox from starting
+            log.warning(
+                "qbo_sandbox: the apps and tokens in the state file cannot be read (%r); starting without", error
+            )
+            return None
+        return snapshot
 
     def save_registry(self, snapshot: object) -> None:
         blob = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
@@ -64,8 +90,34 @@ class SqliteStore:
             self._db.close()
 
 
-def _realm(blob: bytes) -> RealmState:
-    state = pickle.loads(blob)
+def _realm(realm_id: str, blob: bytes) -> RealmState | None:
+    try:
+        state = pickle.loads(blob)
+    except Exception as error:  # whatever an older file holds must not stop the sandbox from starting
+        log.warning("qbo_sandbox: company %r in the state file cannot be read (%r); skipped", realm_id, error)
+        return None
     if not isinstance(state, RealmState):
-        raise ValueError("the database holds something other than sandbox state")
+        log.warning("qbo_sandbox: company %r in the state file is not sandbox state; skipped", realm_id)
+        return None
     return state
+
+
+def _readable(state: RealmState) -> bool:
+    """False (logged) when the company itself is unusable; otherwise drops, logging each, what is not."""
+    identity = {"realm_id": state.realm_id, "name": state.name, "country": state.country}
+    problem = flaw({**identity, **{entity: state.table(entity).get("1") for entity in ESSENTIAL}})
+    if problem is not None:
+        log.warning("qbo_sandbox: company %r in the state file skipped: %s", state.realm_id, problem.reason)
+        return False
+    tables: list[tuple[str, dict[str, Any]]] = [(f"{entity} {{!r}}", t) for entity, t in state.objects.items()]
+    tables += [(f"deleted {entity} {{!r}}", t) for entity, t in state.tombstones.items()]
+    tables.append(("the answer remembered for request id {!r}", state.replays))
+    for label, table in tables:
+        unreadable = {key: found for key, value in table.items() if (found := flaw(key) or flaw(value))}
+        for key, found in unreadable.items():
+            del table[key]
+            log.warning(
+                "qbo_sandbox: %s of company %r left out of the state file: %s",
+                label.format(key), state.realm_id, found.reason,
+            )  # fmt: skip
+    return True

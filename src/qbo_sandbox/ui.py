@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from qbo_sandbox import faults, templating
+from qbo_sandbox.text import flaw
 
 
 class CompanyLike(Protocol):
@@ -145,6 +146,8 @@ class _Pages:
         async def action(request: Request) -> Response:
             form = {key: str(value) for key, value in (await request.form()).items()}
             try:
+                if flaw(form) is not None:  # a multipart charset can decode to lone surrogates (text.py)
+                    raise _PageError(400, "The form holds a character that is not Unicode text.")
                 realm_id = self._realm(form.get("realmId"))
                 txn = self._read(realm_id, entity, form.get("txnId"))
                 self.backend.delete(realm_id, entity, {"Id": txn["Id"], "SyncToken": txn.get("SyncToken", "0")})

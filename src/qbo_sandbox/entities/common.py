@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from qbo_sandbox import faults
+from qbo_sandbox.text import flaw
 
 CENT = Decimal("0.01")
 # Amounts, quantities and rates must stay below 10^15 (QBO's money fields hold 15 digits before the point —
@@ -124,7 +125,7 @@ def amount(value: object, element: str) -> Decimal:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
         raise _bad_number(value, element) from None
-    if not number.is_finite() or abs(number) >= LARGEST:
+    if not number.is_finite() or number.copy_abs() >= LARGEST:  # copy_abs: abs() overflows at 1E+999999999
         raise _bad_number(value, element)
     return number
 
@@ -224,6 +225,17 @@ def check_shape(body: dict[str, Any], path: str = "") -> None:
             _expect(isinstance(value, str | int) and not isinstance(value, bool), where, "a string")
         elif key.endswith("Date"):  # "" is no date (python-quickbooks sends it for dates left unset)
             _expect(isinstance(value, str) and (value == "" or _is_date(value)), where, "a date (yyyy-mm-dd)")
+
+
+def check_text(body: object) -> None:
+    """Fault 2010 for a body holding a string that is not Unicode text, or nested too deep (text.py) — the
+    backend's own guard for callers that do not come through api.py's JSON parsing, which refuses the same."""
+    problem = flaw(body)
+    if problem is not None:
+        raise faults.validation(
+            "2010", "Request has invalid or unsupported property",
+            f"Property Name:{problem.element} specified is unsupported or invalid: {problem.reason}", problem.element,
+        )  # fmt: skip
 
 
 def _is_date(value: str) -> bool:
