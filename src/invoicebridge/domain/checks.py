@@ -23,6 +23,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # keep line breaks and tabs.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LINE_BREAKS = "\t\n\r"
+# The largest id a database stores (a signed 64-bit integer). A larger one names no record, and SQLite cannot
+# even compare it (OverflowError), so it is refused before any query.
+MAX_ID = 2**63 - 1
 
 
 class Checker:
@@ -108,7 +111,13 @@ def currency(value: object, field: str = "currency") -> str:
 
 
 def identifier(value: object, field: str, what: str) -> int:
-    """A positive integer id of a referenced object."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    """A positive integer id of a referenced object, at most MAX_ID."""
+    if not is_id(value):
         raise ValidationError.single(field, f"{what} must be the id of an existing record.")
+    assert isinstance(value, int)
     return value
+
+
+def is_id(value: object) -> bool:
+    """True for an int that can be the id of a stored record (1 to MAX_ID); bools are not ids."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

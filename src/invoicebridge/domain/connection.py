@@ -63,6 +63,11 @@ class ConnectionSettings:
         unmapped = [rate for rate in tax_rate_ids if rate not in self.tax_mapping]
         if unmapped:
             found.append(("tax_mapping", f"Map every tax rate to a QuickBooks tax code (missing: {unmapped})."))
+        # A key that is not one of the company's rates (another company's, or none at all) maps nothing its rows
+        # carry, and one company's settings must never name another company's records. Both read alike: no leak.
+        known = set(tax_rate_ids)
+        for rate in sorted(r for r in self.tax_mapping if r not in known):
+            found.append((f"tax_mapping.{rate}", f"There is no tax rate {rate} in this company."))
         if self.mode is AccountingMode.INVENTORY:
             if not self.cogs_account_id:
                 found.append(("cogs_account_id", "Accounting with inventory needs a cost of goods sold account."))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from invoicebridge.domain.errors import ValidationError
 
@@ -20,12 +21,22 @@ ISO_4217 = frozenset(
     """.split()
 )
 
-# Amounts are stored as NUMERIC(18, 4): up to 14 digits before the point.
-MAX_AMOUNT = Decimal("99999999999999")
+# Every amount and quantity QuickBooks takes is a decimal of "max 15 digits in 10.5 format" (Intuit's Invoice
+# reference, Line.Amount): at most 10 digits before the point. Each number we accept stays within that, with the
+# 4 decimals we store (NUMERIC(18, 4) holds 14 digits before the point, so the store never overflows either).
+MAX_AMOUNT = Decimal("9999999999.9999")
+# A line amount (quantity × price) and an invoice or journal entry total become a QBO Line.Amount rounded to
+# cents, so they are bounded by its 10 digits before the point too.
+MAX_LINE_AMOUNT = Decimal("9999999999.99")
+CENT = Decimal("0.01")
+# The one written form of an amount: ASCII digits, one optional point, an optional sign. Python's Decimal would
+# also read "1_000", "1e3" and other scripts' digits ("١٢"), which people do not mean as amounts.
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
 def parse_amount(value: object, field: str) -> Decimal:
-    """Turn an int, a Decimal or a numeric string into a finite Decimal.
+    """Turn an int, a Decimal or a plain decimal string ("12.50", ASCII digits) into a finite Decimal of at
+    most 4 decimals and at most MAX_AMOUNT in size.
 
     Floats are refused: a float has already lost the cents it was meant to carry. Raises ValidationError.
     """
@@ -34,21 +45,41 @@ def parse_amount(value: object, field: str) -> Decimal:
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
-        amount = Decimal(value)
+        amount = _from_int(value, field)
     elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationError.single(field, f"{value!r} is not a number.") from None
+        amount = _from_text(value.strip(), field)
     else:
         raise ValidationError.single(field, "A number is required.")
     if not amount.is_finite():
         raise ValidationError.single(field, "The number must be finite.")
-    if abs(amount) > MAX_AMOUNT:
-        raise ValidationError.single(field, "The number is too large.")
+    if amount.copy_abs() > MAX_AMOUNT:  # copy_abs, not abs(): abs rounds in the context and overflows on 1e999999999
+        raise ValidationError.single(field, f"The number is too large (at most {plain(MAX_AMOUNT)}).")
     if amount.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValidationError.single(field, "Use at most 4 decimal places.")
-    return amount
+    if isinstance(value, str) and not PLAIN_DECIMAL.fullmatch(value.strip()):
+        raise ValidationError.single(
+            field, f'{value!r} is not written as a plain decimal: use the digits 0-9 and a point, such as "1000.50".'
+        )
+    return amount + 0  # x + 0 turns -0 into 0, so a "-0" price reads back as 0.00, not -0.00
+
+
+def _from_int(value: int, field: str) -> Decimal:
+    # Checked before converting: Decimal(10**5000) would be a long computation for nothing.
+    if abs(value) > MAX_AMOUNT:
+        raise ValidationError.single(field, f"The number is too large (at most {plain(MAX_AMOUNT)}).")
+    return Decimal(value)
+
+
+def _from_text(text: str, field: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValidationError.single(field, f"{text!r} is not a number.") from None
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Rounded to cents, half up: how a line amount or a total reaches QuickBooks."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_currency(code: object, field: str = "currency") -> str:

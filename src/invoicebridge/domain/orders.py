@@ -13,10 +13,14 @@ from invoicebridge.domain import checks
 from invoicebridge.domain.customers import Address, parse_address
 from invoicebridge.domain.errors import Problem, ValidationError
 from invoicebridge.domain.invoice_link import InvoiceState
-from invoicebridge.domain.money import plain
+from invoicebridge.domain.money import MAX_LINE_AMOUNT, plain, to_cents
 
 # The SO number becomes the invoice's DocNumber, which QBO caps at 21 characters.
 SO_NUMBER_MAX = 21
+# Each row becomes one invoice line, and QBO takes at most 750 lines on a taxable invoice ("If the transaction is
+# taxable there is a limit of 750 lines per transaction": Intuit's Invoice entity reference, Line). Refusing more
+# here also keeps an SO small enough to store, list and show quickly.
+MAX_ROWS = 750
 
 
 class DeliveryStatus(StrEnum):
@@ -171,6 +175,7 @@ def new_sales_order(
     deadline = check.run("delivery_deadline", lambda: _optional_date(delivery_deadline), None)
     money = check.run("currency", lambda: checks.currency(currency), "")
     clean_rows = _rows(rows, check)
+    _check_sums(clean_rows, check)
     check.done()
     assert created is not None  # a bad created_at was refused by check.done()
     return SalesOrder(None, company_id, clean_number, customer, billing, shipping, created, deadline, money, clean_rows)
@@ -180,7 +185,43 @@ def _rows(rows: Sequence[RowInput], check: checks.Checker) -> tuple[OrderRow, ..
     if not rows:
         check.refuse("rows", "An order needs at least one row.")
         return ()
+    if len(rows) > MAX_ROWS:  # refused before reading any row: the count alone decides
+        check.refuse(
+            "rows", f"An order can have at most {MAX_ROWS} rows (QuickBooks takes no more invoice lines); "
+            f"this one has {len(rows)}.",
+        )  # fmt: skip
+        return ()
     return tuple(_row(row, index, check) for index, row in enumerate(rows, start=1))
+
+
+def _check_sums(rows: tuple[OrderRow, ...], check: checks.Checker) -> None:
+    """Each row's amount and cost, and the order's total and total cost, must fit one QBO line amount: the
+    invoice carries the amounts (and QBO's subtotal line the total), the COGS journal entry the cost."""
+    limit = f"{MAX_LINE_AMOUNT:,}"
+    before = len(check.problems)
+    for index, row in enumerate(rows, start=1):
+        if row.amount > MAX_LINE_AMOUNT:
+            check.refuse(
+                f"rows[{index}].amount",
+                f"Quantity × price (row {index}) comes to {plain(row.amount)}; QuickBooks takes at most {limit} "
+                "on one line.",
+            )
+        if row.cost > MAX_LINE_AMOUNT:
+            check.refuse(
+                f"rows[{index}].cost",
+                f"Quantity × unit cost (row {index}) comes to {plain(row.cost)}; QuickBooks takes at most {limit} "
+                "on one line.",
+            )
+    if len(check.problems) > before:
+        return  # a total over rows already refused would only repeat them
+    total = sum((to_cents(row.amount) for row in rows), Decimal(0))
+    if total > MAX_LINE_AMOUNT:
+        check.refuse("total", f"The order's total comes to {plain(total)}; QuickBooks takes at most {limit}.")
+    cost = sum((row.cost for row in rows), Decimal(0))
+    if to_cents(cost) > MAX_LINE_AMOUNT:
+        check.refuse(
+            "total_cost", f"The order's cost comes to {plain(cost)}; a QuickBooks journal entry takes at most {limit}."
+        )
 
 
 def _row(row: RowInput, index: int, check: checks.Checker) -> OrderRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.errors import Problem, ValidationError
 
 T = TypeVar("T")
@@ -23,7 +24,8 @@ class PageRequest:
         problems = []
         if not _is_int(self.limit) or not 1 <= self.limit <= MAX_PAGE:
             problems.append(Problem("limit", f"The page size must be a whole number between 1 and {MAX_PAGE}."))
-        if self.after is not None and (not _is_int(self.after) or self.after < 0):
+        # Bounded like every id: a cursor past MAX_ID cannot be compared with stored ids (SQLite overflows).
+        if self.after is not None and (not _is_int(self.after) or not 0 <= self.after <= MAX_ID):
             problems.append(Problem("after", "The cursor must be the next_after of the previous page."))
         if problems:
             raise ValidationError(problems)

@@ -1,7 +1,8 @@
 """SQLAlchemy repositories. They satisfy `sync.ports` structurally (store does not import sync).
 
 Every query filters by company_id. Lists use keyset pagination on id, so a page never repeats or skips a row
-while others are inserted. A broken unique constraint becomes a domain Conflict.
+while others are inserted. A broken unique constraint becomes a domain Conflict. An id no record can have (0,
+negative, above the 64-bit range SQLite cannot even compare) is not found without a query.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from invoicebridge.domain import (
     TaxRate,
     new_link,
 )
+from invoicebridge.domain.checks import is_id
 from invoicebridge.store import mapping
 from invoicebridge.store.tables import (
     CompanyRow,
@@ -68,6 +70,8 @@ def flush_or_conflict(session: Session, conflict: Conflict) -> None:
 
 
 def _scoped(session: Session, model: type[R], company_id: int, object_id: int, kind: str) -> R:
+    if not is_id(object_id):
+        raise NotFound(kind, object_id)
     row = session.scalars(
         select(model).where(model.company_id == company_id, model.id == object_id)  # type: ignore[attr-defined]
     ).one_or_none()
@@ -87,7 +91,7 @@ class SqlCompanies:
         return mapping.company(row)
 
     def get(self, company_id: int) -> Company:
-        row = self._s.get(CompanyRow, company_id)
+        row = self._s.get(CompanyRow, company_id) if is_id(company_id) else None
         if row is None:
             raise NotFound("company", company_id)
         return mapping.company(row)
@@ -265,7 +269,8 @@ class SqlInvoiceLinks:
 
     def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
         query = select(InvoiceLinkRow).where(
-            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id.in_(list(sales_order_ids))
+            InvoiceLinkRow.company_id == company_id,
+            InvoiceLinkRow.sales_order_id.in_([i for i in sales_order_ids if is_id(i)]),
         )
         found = {row.sales_order_id: mapping.invoice_link(row) for row in self._s.scalars(query)}
         return {so_id: found.get(so_id) or new_link(so_id) for so_id in sales_order_ids}
@@ -291,6 +296,8 @@ class SqlInvoiceLinks:
         return mapping.invoice_link(row)
 
     def _row(self, company_id: int, sales_order_id: int) -> InvoiceLinkRow | None:
+        if not is_id(sales_order_id):
+            return None
         query = select(InvoiceLinkRow).where(
             InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id == sales_order_id
         )

@@ -4,7 +4,7 @@ what make SO numbers, SKUs and one-invoice-link-per-SO hold even under concurren
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -30,7 +30,73 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-AMOUNT = Numeric(18, 4)
+
+
+class ExactNumeric(TypeDecorator[Decimal]):
+    """NUMERIC(precision, scale) that keeps every digit on every backend.
+
+    PostgreSQL's NUMERIC is exact. SQLite has no decimal type: a NUMERIC column holds a REAL (about 16 significant
+    digits), so 12345678901234.5678 came back as 12345678901234.5684. On SQLite the value is therefore stored as
+    an integer count of the smallest unit (10⁻scale: 12.5 at scale 4 is 125000) — exact in SQLite's 64-bit
+    INTEGER for precision ≤ 18, and still ordered, compared and summed as numbers in SQL. The declared type stays
+    NUMERIC(precision, scale) everywhere, so schemas and the migration drift test agree. Both backends read back
+    the value at the column's scale (Decimal("12.5000")); a value with more decimals is rounded half up, as
+    PostgreSQL rounds; one with too many digits is refused (ValueError), as PostgreSQL refuses it.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision, scale, asdecimal=True)
+        self.precision, self.scale = precision, scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_ScaledNumeric(self.precision, self.scale))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | int | None:
+        if value is None:
+            return None
+        exact = self.fit(value)
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name != "sqlite":
+            assert isinstance(value, Decimal)
+            return value
+        if isinstance(value, int):
+            return Decimal(value).scaleb(-self.scale)
+        raise ValueError(f"an amount column holds {value!r}, not a scaled integer: run `invoicebridge db upgrade`")
+
+    def fit(self, value: Decimal) -> Decimal:
+        """`value` at the column's scale; ValueError when it has more digits before the point than fit."""
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise ValueError(f"{value!r} is not a finite Decimal")
+        bound = Decimal(10) ** (self.precision - self.scale)
+        too_large = ValueError(f"{value} does not fit NUMERIC({self.precision}, {self.scale})")
+        if value.copy_abs() >= bound:  # before quantize, which fails past the context's 28 digits
+            raise too_large
+        exact = value.quantize(Decimal(1).scaleb(-self.scale), rounding=ROUND_HALF_UP)
+        if exact.copy_abs() >= bound:  # rounding may carry 99.99995 up to 100.0000
+            raise too_large
+        return exact
+
+
+class _ScaledNumeric(Numeric[Decimal]):
+    """NUMERIC(p, s) in DDL, handed scaled integers as they are (Numeric alone would turn them into floats)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+AMOUNT = ExactNumeric(18, 4)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -97,7 +163,7 @@ class TaxRateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = company_fk()
     name: Mapped[str] = mapped_column(String(100))
-    percent: Mapped[Decimal] = mapped_column(Numeric(9, 4))
+    percent: Mapped[Decimal] = mapped_column(ExactNumeric(9, 4))
 
 
 class SalesOrderRow(Base):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from invoicebridge.web.auth import App, CallerDep, MemberCompany, PersonDep
+from invoicebridge.web.auth import App, CallerDep, MemberCompany, ObjectId, PersonDep
 from invoicebridge.web.deps import Book, Paging
 from invoicebridge.web.schemas import (
     CompanyIn,
@@ -73,12 +73,12 @@ def list_customers(company_id: MemberCompany, book: Book, page: Paging) -> PageO
 
 
 @router.get(COMPANY + "/customers/{customer_id}", tags=["customers"])
-def get_customer(company_id: MemberCompany, customer_id: int, book: Book) -> CustomerOut:
+def get_customer(company_id: MemberCompany, customer_id: ObjectId, book: Book) -> CustomerOut:
     return CustomerOut.of(book.get_customer(company_id, customer_id))
 
 
 @router.patch(COMPANY + "/customers/{customer_id}", tags=["customers"])
-def update_customer(company_id: MemberCompany, customer_id: int, body: CustomerPatch, book: Book) -> CustomerOut:
+def update_customer(company_id: MemberCompany, customer_id: ObjectId, body: CustomerPatch, book: Book) -> CustomerOut:
     return CustomerOut.of(book.update_customer(company_id, customer_id, **changes(body)))
 
 
@@ -94,12 +94,12 @@ def list_products(company_id: MemberCompany, book: Book, page: Paging) -> PageOu
 
 
 @router.get(COMPANY + "/products/{product_id}", tags=["products"])
-def get_product(company_id: MemberCompany, product_id: int, book: Book) -> ProductOut:
+def get_product(company_id: MemberCompany, product_id: ObjectId, book: Book) -> ProductOut:
     return ProductOut.of(book.get_product(company_id, product_id))
 
 
 @router.patch(COMPANY + "/products/{product_id}", tags=["products"])
-def update_product(company_id: MemberCompany, product_id: int, body: ProductPatch, book: Book) -> ProductOut:
+def update_product(company_id: MemberCompany, product_id: ObjectId, body: ProductPatch, book: Book) -> ProductOut:
     return ProductOut.of(book.update_product(company_id, product_id, **changes(body)))
 
 
@@ -115,10 +115,10 @@ def list_tax_rates(company_id: MemberCompany, book: Book, page: Paging) -> PageO
 
 
 @router.get(COMPANY + "/tax-rates/{rate_id}", tags=["tax rates"])
-def get_tax_rate(company_id: MemberCompany, rate_id: int, book: Book) -> TaxRateOut:
+def get_tax_rate(company_id: MemberCompany, rate_id: ObjectId, book: Book) -> TaxRateOut:
     return TaxRateOut.of(book.get_tax_rate(company_id, rate_id))
 
 
 @router.patch(COMPANY + "/tax-rates/{rate_id}", tags=["tax rates"])
-def update_tax_rate(company_id: MemberCompany, rate_id: int, body: TaxRatePatch, book: Book) -> TaxRateOut:
+def update_tax_rate(company_id: MemberCompany, rate_id: ObjectId, body: TaxRatePatch, book: Book) -> TaxRateOut:
     return TaxRateOut.of(book.update_tax_rate(company_id, rate_id, **changes(body)))

@@ -16,6 +16,7 @@ from invoicebridge.bootstrap import Container
 from invoicebridge.web import access_api, api, errors, orders_api, pages, qbo_api, webhooks
 from invoicebridge.web.auth import CallerDep
 from invoicebridge.web.headers import SecurityHeaders
+from invoicebridge.web.limits import BodyLimit
 
 
 def create_app(container: Container) -> FastAPI:
@@ -30,6 +31,7 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.state.templates = pages.make_templates()
+    app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
     app.add_middleware(SecurityHeaders, hsts=container.settings.behind_tls)
     errors.install(app)
     for router in (api.router, orders_api.router, qbo_api.router, access_api.router, pages.router, webhooks.router):

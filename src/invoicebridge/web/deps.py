@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from invoicebridge.domain import PageRequest
 from invoicebridge.jobs.tasks import Jobs
 from invoicebridge.sync.orderbook import OrderBook
+from invoicebridge.web.auth import MAX_ID
 
 
 def get_orderbook(request: Request) -> OrderBook:
@@ -23,7 +24,7 @@ def get_jobs(request: Request) -> Jobs:
 
 def get_page(
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 50,
-    after: Annotated[int | None, Query(ge=0, description="the next_after of the previous page")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="the next_after of the previous page")] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, after=after)
 

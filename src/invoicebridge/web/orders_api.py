@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from invoicebridge.domain import DeliveryStatus, InvoiceState, OrderFilter
 from invoicebridge.web.api import ERRORS, changes
-from invoicebridge.web.auth import MemberCompany
+from invoicebridge.web.auth import MAX_ID, MemberCompany, ObjectId
 from invoicebridge.web.deps import Book, JobQueue, Paging
-from invoicebridge.web.schemas import DeliveryIn, InvoiceOut, PageOut, SalesOrderIn, SalesOrderOut, SalesOrderPatch
+from invoicebridge.web.schemas import (
+    DeliveryIn,
+    InvoiceOut,
+    PageOut,
+    SalesOrderIn,
+    SalesOrderOut,
+    SalesOrderPatch,
+    ZonedTime,
+)
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders", tags=["sales orders"], responses=ERRORS)
 
@@ -31,9 +38,9 @@ def list_sales_orders(
     page: Paging,
     invoice_state: InvoiceState | None = None,
     delivery_status: DeliveryStatus | None = None,
-    customer_id: int | None = None,
-    created_from: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
-    created_to: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    created_from: Annotated[ZonedTime | None, Query(description="inclusive")] = None,
+    created_to: Annotated[ZonedTime | None, Query(description="exclusive")] = None,
 ) -> PageOut[SalesOrderOut]:
     filters = OrderFilter(invoice_state, delivery_status, customer_id, created_from, created_to)
     found = book.list_sales_orders(company_id, filters, page)
@@ -46,12 +53,14 @@ def get_sales_order_by_number(company_id: MemberCompany, number: str, book: Book
 
 
 @router.get("/{order_id}")
-def get_sales_order(company_id: MemberCompany, order_id: int, book: Book) -> SalesOrderOut:
+def get_sales_order(company_id: MemberCompany, order_id: ObjectId, book: Book) -> SalesOrderOut:
     return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
 
 
 @router.patch("/{order_id}")
-def update_sales_order(company_id: MemberCompany, order_id: int, body: SalesOrderPatch, book: Book) -> SalesOrderOut:
+def update_sales_order(
+    company_id: MemberCompany, order_id: ObjectId, body: SalesOrderPatch, book: Book
+) -> SalesOrderOut:
     fields = changes(body)
     if body.rows is not None:
         fields["rows"] = [row.to_domain() for row in body.rows]
@@ -61,7 +70,7 @@ def update_sales_order(company_id: MemberCompany, order_id: int, body: SalesOrde
 
 @router.post("/{order_id}/deliveries")
 def record_delivery(
-    company_id: MemberCompany, order_id: int, body: DeliveryIn, book: Book, jobs: JobQueue
+    company_id: MemberCompany, order_id: ObjectId, body: DeliveryIn, book: Book, jobs: JobQueue
 ) -> SalesOrderOut:
     deliveries: dict[int, object] = {}
     for line in body.rows:
@@ -73,5 +82,5 @@ def record_delivery(
 
 
 @router.get("/{order_id}/invoice")
-def get_invoice_status(company_id: MemberCompany, order_id: int, book: Book) -> InvoiceOut:
+def get_invoice_status(company_id: MemberCompany, order_id: ObjectId, book: Book) -> InvoiceOut:
     return InvoiceOut.of(book.invoice_link(company_id, order_id))

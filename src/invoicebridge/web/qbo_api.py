@@ -15,8 +15,8 @@ from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
 from invoicebridge.web.api import ERRORS
-from invoicebridge.web.auth import AdminCompany, App, MemberCompany, PersonDep
-from invoicebridge.web.schemas import InvoiceOut
+from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
+from invoicebridge.web.schemas import Id, InvoiceOut
 
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
 PREFIX = "/api/companies/{company_id}"
@@ -55,7 +55,7 @@ class ConnectionOut(BaseModel):
 
 class SettingsIn(BaseModel):
     revenue_account_id: str = Field(min_length=1)
-    tax_mapping: dict[int, str] = Field(
+    tax_mapping: dict[Id, str] = Field(
         description="order-book tax rate id → QBO TaxCode id (US: a sales tax code, or NON)"
     )
     mode: AccountingMode = AccountingMode.PLAIN
@@ -64,7 +64,7 @@ class SettingsIn(BaseModel):
 
 
 class InvoiceManyIn(BaseModel):
-    sales_order_ids: list[int] = Field(min_length=1, max_length=1000)
+    sales_order_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
 class LinkedInvoiceOut(InvoiceOut):
@@ -133,7 +133,7 @@ def save_settings(company_id: AdminCompany, body: SettingsIn, app: App) -> Conne
 
 # -- invoicing -------------------------------------------------------------------------------------------
 @router.post(PREFIX + "/sales-orders/{order_id}/invoice")
-def create_invoice(company_id: MemberCompany, order_id: int, app: App) -> LinkedInvoiceOut:
+def create_invoice(company_id: MemberCompany, order_id: ObjectId, app: App) -> LinkedInvoiceOut:
     """Create the SO's QBO invoice now (idempotent: an invoiced SO answers with its invoice)."""
     return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id))
 
@@ -148,12 +148,12 @@ def create_invoices(company_id: MemberCompany, body: InvoiceManyIn, app: App) ->
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/link")
-def invoice_with_link(company_id: MemberCompany, order_id: int, app: App) -> LinkedInvoiceOut:
+def invoice_with_link(company_id: MemberCompany, order_id: ObjectId, app: App) -> LinkedInvoiceOut:
     return linked(app, company_id, app.orderbook.invoice_link(company_id, order_id))
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/preview")
-def preview_invoice(company_id: MemberCompany, order_id: int, app: App) -> dict[str, Any]:
+def preview_invoice(company_id: MemberCompany, order_id: ObjectId, app: App) -> dict[str, Any]:
     """The exact invoice payload and the matches, creating nothing in QuickBooks."""
     preview = app.invoicing.preview(company_id, order_id)
     return {
@@ -165,7 +165,7 @@ def preview_invoice(company_id: MemberCompany, order_id: int, app: App) -> dict[
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/audit")
-def audit_log(company_id: MemberCompany, order_id: int, app: App) -> dict[str, Any]:
+def audit_log(company_id: MemberCompany, order_id: ObjectId, app: App) -> dict[str, Any]:
     """Every QBO request and response made for this SO (tokens are never recorded)."""
     entries = app.invoicing.audit(company_id, order_id)
     return {"entries": [

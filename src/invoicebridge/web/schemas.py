@@ -1,8 +1,10 @@
 """JSON shapes of the API. Amounts travel as decimal strings ("12.50"), never as JSON numbers with a fraction,
-because a float has already lost the cents it was meant to carry."""
+because a float has already lost the cents it was meant to carry. Times travel as ISO 8601 strings with a zone,
+dates as YYYY-MM-DD; ids are whole numbers a database can hold (1 to 2⁶³−1), anything else is refused (422)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,9 +25,18 @@ from invoicebridge.domain import (
     TaxRate,
 )
 from invoicebridge.domain.money import plain
+from invoicebridge.domain.orders import MAX_ROWS
 from invoicebridge.sync.orderbook import OrderView
+from invoicebridge.web.auth import MAX_ID
 
 T = TypeVar("T")
+# The documented forms (docs/api.md): 2026-03-01T09:30:00-05:00, …Z, with seconds and fractions optional. pydantic
+# alone would also read a JSON number, or a string of digits, as a Unix time.
+ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
+)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+TIME_FORM = "give a date and time with its zone, such as 2026-03-01T09:30:00-05:00 or 2026-03-01T14:30:00Z"
 
 
 def _no_float(value: object) -> object:
@@ -39,16 +50,44 @@ def _no_float(value: object) -> object:
 def money_text(value: Decimal) -> str:
     """At least two decimals ("12.50"), more only when the amount has them ("0.0001")."""
     value = value.normalize()
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]
-        value = value.quantize(Decimal("0.01"))
-    return format(value, "f")
+    # format(), not quantize(): quantize raises past 28 digits, and an amount stored before amounts were bounded
+    # must still be shown, not answered with a 500.
+    return format(value, ".2f" if value.as_tuple().exponent > -2 else "f")  # type: ignore[operator]
 
 
 def quantity_text(value: Decimal) -> str:
     return plain(value)
 
 
+def _iso_time(value: object) -> object:
+    if isinstance(value, datetime):  # built in Python, not read from a request
+        return value
+    if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
+        raise ValueError(TIME_FORM)
+    return datetime.fromisoformat(value)  # pydantic checks the calendar and the zone after this
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("give a date as YYYY-MM-DD, such as 2026-03-01")
+    return value
+
+
+def _whole_id(value: object) -> object:
+    # Ids are JSON integers (or, as object keys, their digits): not true/false, 1.0, "1_000" or "+1".
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    raise ValueError("give the id as a whole number such as 42")
+
+
 AmountIn = Annotated[str | int, BeforeValidator(_no_float), Field(examples=["12.50"])]
+ZonedTime = Annotated[AwareDatetime, BeforeValidator(_iso_time), Field(examples=["2026-03-01T09:30:00-05:00"])]
+Day = Annotated[date, BeforeValidator(_iso_date), Field(examples=["2026-03-01"])]
+Id = Annotated[int, BeforeValidator(_whole_id), Field(ge=1, le=MAX_ID)]
 MoneyOut = Annotated[Decimal, PlainSerializer(money_text, return_type=str)]
 QuantityOut = Annotated[Decimal, PlainSerializer(quantity_text, return_type=str)]
 
@@ -166,10 +205,10 @@ class TaxRateOut(BaseModel):
 
 
 class RowIn(Strict):
-    variant_id: int
+    variant_id: Id
     quantity: AmountIn
     unit_price: AmountIn | None = Field(None, description="defaults to the product's sales price")
-    tax_rate_id: int | None = None
+    tax_rate_id: Id | None = None
     unit_cost: AmountIn | None = Field(None, description="defaults to the product's unit cost")
     description: str = ""
 
@@ -179,25 +218,30 @@ class RowIn(Strict):
         )
 
 
+# QBO takes at most MAX_ROWS lines on an invoice (domain/orders.py); counted here too, so a huge body is refused
+# before any row of it is read.
+Rows = Annotated[list[RowIn], Field(max_length=MAX_ROWS, description=f"at most {MAX_ROWS} rows")]
+
+
 class SalesOrderIn(Strict):
     number: str = Field(examples=["SO-1001"])
-    customer_id: int
-    rows: list[RowIn]
+    customer_id: Id
+    rows: Rows
     billing_address: AddressBody | None = Field(None, description="defaults to the customer's")
     shipping_address: AddressBody | None = Field(None, description="defaults to the customer's")
-    created_at: AwareDatetime | None = Field(None, description="defaults to now; must carry a time zone")
-    delivery_deadline: date | None = None
+    created_at: ZonedTime | None = Field(None, description="defaults to now; must carry a time zone")
+    delivery_deadline: Day | None = None
     currency: str | None = Field(None, description="defaults to the customer's currency")
 
 
 class SalesOrderPatch(Strict):
     number: str | None = None
-    customer_id: int | None = None
-    rows: list[RowIn] | None = None
+    customer_id: Id | None = None
+    rows: Rows | None = None
     billing_address: AddressBody | None = None
     shipping_address: AddressBody | None = None
-    created_at: AwareDatetime | None = None
-    delivery_deadline: date | None = None
+    created_at: ZonedTime | None = None
+    delivery_deadline: Day | None = None
     currency: str | None = None
 
 
@@ -276,13 +320,13 @@ class SalesOrderOut(BaseModel):
 
 
 class DeliveryLine(Strict):
-    row_id: int
+    row_id: Id
     quantity: AmountIn
 
 
 class DeliveryIn(Strict):
-    rows: list[DeliveryLine] = Field(min_length=1)
-    delivered_at: AwareDatetime | None = Field(None, description="defaults to now")
+    rows: list[DeliveryLine] = Field(min_length=1, max_length=MAX_ROWS)
+    delivered_at: ZonedTime | None = Field(None, description="defaults to now")
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -124,3 +124,74 @@ def test_a_legacy_time_is_parsed_aware() -> None:
     assert change == EntityChange(
         change.event_id, "1", "Invoice", "5", "Update", datetime(2026, 1, 5, 14, 42, 19, tzinfo=UTC)
     )
+
+
+# -- odd bytes (issue 9): refused at parse time, so they never reach a worker or a database -------------------------
+def _cloudevent(**fields: object) -> dict[str, object]:
+    event = payloads.cloudevents_body(EVENTS[:1])[0]
+    return {**event, **fields}
+
+
+def _json(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (_json([_cloudevent()]).decode().encode("utf-16"), "not UTF-8"),
+        (_json([_cloudevent()]).decode().encode("utf-16-le"), "not JSON"),
+        (_json([_cloudevent()]).decode().encode("utf-32"), "not UTF-8"),
+        (b"\xef\xbb\xbf" + _json([_cloudevent()]), "not JSON"),  # the worker reads the body as UTF-8 text
+        (_json([_cloudevent()]).replace(b'"130"', b'"13\xff"'), "not UTF-8"),
+        (_json([_cloudevent()]).replace(b'"130"', b'"13\xed\xa0\x80"'), "not UTF-8"),  # a surrogate, as bytes
+        (b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested too deeply"),
+        (b"[" + b"9" * 5000 + b"]", "not JSON"),
+        (_json([_cloudevent(id="\ud800")]), "'id' is not an id"),
+        (_json([_cloudevent(intuitentityid="13\udfff")]), "'intuitentityid' is not an id"),
+        (_json([_cloudevent(intuitaccountid="1\x00")]), "'intuitaccountid' is not an id"),
+        (_json([_cloudevent(intuitaccountid="1 2")]), "'intuitaccountid' is not an id"),
+        (_json([_cloudevent(id="e" * 129)]), "1 to 128"),
+        (_json([_cloudevent(intuitentityid="9" * 33)]), "1 to 32"),
+        (_json([_cloudevent(id=7)]), "'id' field is missing or not a non-empty string"),
+        (_json([_cloudevent(intuitentityid=130)]), "not a non-empty string"),
+        (_json([_cloudevent(intuitaccountid=1.5)]), "not a non-empty string"),
+        (_json([_cloudevent(id=True)]), "not a non-empty string"),
+        (_json([_cloudevent(id=["a"])]), "not a non-empty string"),
+        (_json([_cloudevent(type="qbo.\ud800.deleted.v1")]), "qbo.<entity>.<verb>.v1"),
+        (_json([_cloudevent(type="qbo.invoice.dele\x00ted.v1")]), "qbo.<entity>.<verb>.v1"),
+        (_json([_cloudevent(time="\ud800")]), "not an ISO 8601 time"),
+        (_json([_cloudevent(time="2026-13-45T99:99:99Z")]), "not an ISO 8601 time"),
+        (_json([_cloudevent(id=f"e{n}") for n in range(1001)]), "at most 1000"),
+        (_json(payloads.legacy_body([EVENTS[0]] * 1001)), "at most 1000"),
+        (_json({"eventNotifications": [{"realmId": "\ud83d", "dataChangeEvent": {"entities": []}}]}), "realmId"),
+    ],
+)
+def test_odd_bodies_are_refused_with_a_sentence(body: bytes, words: str) -> None:
+    with pytest.raises(ValueError, match=words.replace(".", r"\.").replace("<", ".").replace(">", ".")) as refused:
+        parse_notifications(body)
+
+    assert type(refused.value) is ValueError
+    assert str(refused.value).endswith(".")
+    str(refused.value).encode()  # fit for a JSON reply: no lone surrogate in the message
+
+
+def test_a_refusal_quotes_a_long_value_short_and_escaped() -> None:
+    with pytest.raises(ValueError, match="is not of the form") as refused:
+        parse_notifications(_json([_cloudevent(type="qbo." + "\ud800" * 10_000)]))
+
+    assert len(str(refused.value)) < 400
+    assert "\\ud800" in str(refused.value)
+
+
+def test_ids_at_their_bounds_are_read() -> None:
+    event = _cloudevent(id="e" * 128, intuitaccountid="9" * 32, intuitentityid="~!" * 16)
+
+    (change,) = parse_notifications(_json([event]))
+
+    assert (change.event_id, change.realm_id, change.entity_id) == ("e" * 128, "9" * 32, "~!" * 16)
+
+
+def test_a_thousand_events_are_read() -> None:
+    assert len(parse_notifications(_json([_cloudevent(id=f"e{n}") for n in range(1000)]))) == 1000
