@@ -195,10 +195,10 @@ class Soak:
 
     def _worker(self) -> subprocess.Popen[bytes]:
         self.started_workers += 1
-        log = (self.dir / f"worker-{self.started_workers}.log").open("wb")
         command = [sys.executable, "-m", "invoicebridge.cli", "--env-file", str(self.env), "worker",
                    "--workers", str(self.config.threads)]  # fmt: skip
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        with (self.dir / f"worker-{self.started_workers}.log").open("wb") as log:  # the child keeps its own copy
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
     def kill_one(self) -> None:
         victim = self.random.randrange(len(self.workers))
@@ -275,10 +275,13 @@ class Soak:
         self.control.delete(f"/_sandbox/companies/{self.realm}/faults")
         self.control.put(f"/_sandbox/companies/{self.realm}/webhooks", json={"duplicate": False, "delay_seconds": 0})
         deadline = time.monotonic() + self.config.settle_seconds
+        next_poll = time.monotonic()
         while time.monotonic() < deadline:
             self.app.jobs.sweep()
-            self.app.jobs.poll_all()
             self.requeue_deleted()
+            if time.monotonic() >= next_poll:  # the CDC poll catches deletions whose webhooks were lost
+                self.app.jobs.poll_all()
+                next_poll = time.monotonic() + 10
             if self._unsettled() == 0 and self.app.jobs.huey.pending_count() == 0:
                 time.sleep(2)  # the last jobs' COGS follow-ups
                 if self._unsettled() == 0 and self.app.jobs.huey.pending_count() == 0:
@@ -372,8 +375,11 @@ class Soak:
             return
         self.last_progress = time.monotonic()
         done = self._count(InvoiceState.INVOICED)
+        huey = self.app.jobs.huey
+        waiting = huey.pending_count()
+        names = f" {sorted(Counter(t.name for t in huey.pending()).items())}" if 0 < waiting < 5 else ""
         print(f"  {phase}: {done}/{len(ids)} invoiced, {self._unsettled()} unsettled, kills {self.report.kills}, "
-              f"deletions {self.report.deletions}, queue {self.app.jobs.huey.pending_count()}", flush=True)  # fmt: skip
+              f"deletions {self.report.deletions}, queue {waiting}{names}", flush=True)  # fmt: skip
 
     def close(self) -> None:
         for worker in self.workers:

@@ -10,16 +10,18 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 
 def make_huey(*, redis_url: str | None = None, sqlite_path: Path | None = None, immediate: bool = False) -> Huey:
-    """Redis when `redis_url` is given, else a SQLite file, else (immediate) in memory."""
+    """Redis when `redis_url` is given, else a SQLite file, else (immediate) in memory. Task results are not
+    kept: every outcome is stored where it belongs (the invoice link, the COGS entry), and kept results would
+    pile up in the queue's storage, one per job, forever."""
     if immediate:
-        return MemoryHuey("invoicebridge", immediate=True, utc=True)
+        return MemoryHuey("invoicebridge", immediate=True, utc=True, results=False)
     if redis_url:
-        return RedisHuey("invoicebridge", url=redis_url, utc=True)
+        return RedisHuey("invoicebridge", url=redis_url, utc=True, results=False)
     if sqlite_path is None:
         raise ValueError("a SQLite path or a Redis URL is needed for a queue that outlives the process")
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     _private_file(sqlite_path)
-    return SqliteHuey("invoicebridge", filename=str(sqlite_path), utc=True)
+    return SqliteHuey("invoicebridge", filename=str(sqlite_path), utc=True, results=False)
 
 
 def _private_file(path: Path) -> None:

@@ -133,7 +133,10 @@ class Invoicing:
                 link = links[order_id]
                 if link.state in (InvoiceState.INVOICED, InvoiceState.CREATING):
                     continue
-                uow.invoice_links.save(company_id, link.queue(self._now()))
+                try:
+                    uow.invoice_links.save(company_id, link.queue(self._now()))
+                except Conflict:  # a worker claimed it meanwhile: it is in hand
+                    continue
                 marked.append(order_id)
             uow.commit()
         return marked
