@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bench.soak import SoakConfig, run
 
 pytestmark = pytest.mark.slow
