@@ -54,7 +54,8 @@ from invoicebridge.sync.ports import UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
 log = logging.getLogger(__name__)
-WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)  # may still carry the last failure's code
+WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
+BUSY_QUEUE_PATIENCE = timedelta(hours=1)  # may still carry the last failure's code
 Clock = Callable[[], datetime]
 AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.g. post COGS
 
@@ -143,12 +144,12 @@ class Invoicing:
 
     def unsettled(self, queue_idle: bool, limit: int = 500) -> list[tuple[int, int]]:
         """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their
-        worker died); SOs `queued` that long while the job queue is idle (so their job was lost) — or ten times
-        that long while it is busy (a lost job among waiting ones; a second job is harmless); and failures whose
-        outcome is uncertain, after `retry_uncertain_after`. Each goes through create_invoice, which looks the
+        worker died); SOs `queued` that long while the job queue is idle (so their job was lost) — or, while it
+        is busy, only after BUSY_QUEUE_PATIENCE (their job may still be waiting: a second job would be harmless,
+        but thousands of them would flood the queue); and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through create_invoice, which looks the
         invoice up before creating anything."""
         now = self._now()
-        queued_before = now - self._stale_after * (1 if queue_idle else 10)
+        queued_before = now - (self._stale_after if queue_idle else max(self._stale_after * 10, BUSY_QUEUE_PATIENCE))
         with self._uow() as uow:
             return uow.unsettled.find(
                 now - self._stale_after, queued_before, now - self.retry_uncertain_after, UNCERTAIN_CODES, limit
