@@ -191,12 +191,14 @@ def order_files(draw: st.DrawFn) -> OrderFile:
             row |= {"quantity": str(draw(st.integers(1, 99))), "unit_price": str(draw(st.integers(0, 999)))}
             rows.append(row | {"description": draw(import_descriptions)})
     rows = draw(st.permutations(rows))
+    # At most one stray quote a file: two can pair up into well-formed CSV that no reader can tell from quoting
+    # meant (`,"` on one line closed by `""",` on the next); the importer promises nothing about what they hold.
     damages = draw(
         st.dictionaries(
             st.integers(0, len(rows) - 1),
             st.tuples(st.sampled_from(IMPORT_DAMAGES), st.integers(0, len(header) - 1)),
             max_size=2,
-        )
+        ).filter(lambda damages: sum("quote" in kind for kind, _ in damages.values()) <= 1)
     )
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     text, line = ",".join(header) + newline, 2

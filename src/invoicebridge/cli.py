@@ -13,17 +13,19 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from invoicebridge import demo_setup
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import login_url, tokens, users
+from invoicebridge.cli_keys import keys
 from invoicebridge.demo import ensure_demo_admin, seed_demo
 from invoicebridge.domain import InvoiceBridgeError, PageRequest
 from invoicebridge.jobs import worker as worker_module
 from invoicebridge.settings import Settings
 from invoicebridge.store.migrate import upgrade
-from invoicebridge.sync.order_import import ImportFileError, ImportReport, OrderImporter
+from invoicebridge.sync.order_import import MAX_FILE_BYTES, ImportReport, OrderImporter
 from invoicebridge.web.app import create_app
 from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer
@@ -33,6 +35,7 @@ db = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
+app.add_typer(keys, name="keys")
 console = Console()
 err = Console(stderr=True)
 
@@ -211,18 +214,23 @@ def import_orders(
     company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
 ) -> None:
     """Import sales orders from CSV: idempotent by SO number; a refused SO is reported and nothing of it stored."""
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # one byte more than the importer takes: a huge file is refused
+    except OSError as error:
+        reason = escape(f"cannot read {file} ({error.strerror}).")
+        err.print(f"[red]Nothing imported:[/red] {reason}", emoji=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     container = build(_settings(), migrate=True)
     try:
         company_id = company or _only_company(container)
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Importing", total=None)
             report = OrderImporter(container.uow, lambda: datetime.now(UTC)).run(
-                company_id,
-                file.read_text(encoding="utf-8-sig"),
-                lambda done, total: progress.update(task, completed=done, total=total),
+                company_id, data, lambda done, total: progress.update(task, completed=done, total=total)
             )
-    except (ImportFileError, InvoiceBridgeError) as error:
-        err.print(f"[red]Nothing imported:[/red] {error}")
+    except InvoiceBridgeError as error:  # ImportFileError among them: the file was refused whole
+        err.print(f"[red]Nothing imported:[/red] {escape(str(error))}", emoji=False, soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         container.close()
@@ -241,12 +249,19 @@ def _only_company(container: Container) -> int:
 
 
 def _print_report(report: ImportReport) -> None:
-    console.print(f"Imported {len(report.imported)}, skipped {len(report.skipped)}, refused {len(report.refused)}.")
+    """The counts, then one line per skip and per problem. What comes from the file is printed as plain text: a
+    value such as "[/b]" is no rich markup (it would raise) and ":fire:" no emoji."""
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, emoji=False, soft_wrap=True)  # one line each, whatever the width
+
+    say(f"Imported {len(report.imported)}, skipped {len(report.skipped)}, refused {len(report.refused)}.")
     for line, number, reason in report.skipped:
-        console.print(f"  skipped {number} (line {line}): {reason}")
+        say(f"  skipped {number} (line {line}): {reason}")
     for refused in report.refused:
         for line, field, message in refused.problems:
-            console.print(f"  refused {refused.so_number or '(no number)'} line {line} {field}: {message}")
+            where = f"line {line} {field}".rstrip()
+            say(f"  refused {refused.so_number or '(no number)'} {where}: {message}")
 
 
 def main() -> None:

@@ -59,6 +59,31 @@ class SqlTokenVault:
             self._write(session, company_id, fresh)
             return fresh
 
+    def rekey(self) -> tuple[int, list[int]]:
+        """Re-encrypt every company's tokens with the newest key (the first configured), each under its row lock
+        so a refresh running meanwhile is never undone. Returns (rows re-encrypted, companies whose tokens no
+        configured key can read — they must reconnect QuickBooks)."""
+        with self._sessions() as session:
+            companies = list(session.scalars(select(TokenRow.company_id).order_by(TokenRow.company_id)))
+        done, unreadable = 0, []
+        for company_id in companies:
+            try:
+                done += self._rekey_one(company_id)
+            except InvalidToken:
+                unreadable.append(company_id)
+        return done, unreadable
+
+    def _rekey_one(self, company_id: int) -> int:
+        with self._sessions() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("UPDATE qbo_tokens SET id = id WHERE company_id = :c"), {"c": company_id})
+            query = select(TokenRow).where(TokenRow.company_id == company_id).with_for_update()
+            row = session.scalars(query).one_or_none()
+            if row is None:  # disconnected meanwhile
+                return 0
+            row.ciphertext = self._fernet.rotate(row.ciphertext.encode()).decode()
+            return 1
+
     def _write(self, session: Session, company_id: int, tokens: TokenPair) -> None:
         row = session.scalars(select(TokenRow).where(TokenRow.company_id == company_id)).one_or_none()
         if row is None:

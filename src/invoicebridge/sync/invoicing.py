@@ -146,8 +146,8 @@ class Invoicing:
         """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their
         worker died); SOs `queued` that long while the job queue is idle (so their job was lost) — or, while it
         is busy, only after BUSY_QUEUE_PATIENCE (their job may still be waiting: a second job would be harmless,
-        but thousands of them would flood the queue); and failures whose outcome is uncertain, after `retry_uncertain_after`. Each goes through create_invoice, which looks the
-        invoice up before creating anything."""
+        but thousands of them would flood the queue); and failures whose outcome is uncertain, after
+        `retry_uncertain_after`. Each goes through create_invoice, which looks the invoice up before creating."""
         now = self._now()
         queued_before = now - (self._stale_after if queue_idle else max(self._stale_after * 10, BUSY_QUEUE_PATIENCE))
         with self._uow() as uow:
