@@ -3,6 +3,7 @@
     not_invoiced ──start──▶ creating(request_id) ──succeed──▶ invoiced(qbo_id, doc_number, sync_token)
          ▲   │                  │  ▲                               │
          │ queue ─▶ queued ─start─┘│ start (retry, same generation) │ invoice_deleted (in QBO)
+         │            ▲ abandoned (a dead worker's claim, by the sweeper)
          │                      ▼  │                               │
          │                    failed(code, message, detail) ─queue─▶ queued
          └─────────────────────────────────────────────────────────┘  (generation + 1)
@@ -89,6 +90,12 @@ class InvoiceLink:
             error_message=None,
             error_detail=None,
         )
+
+    def abandoned(self, code: str, message: str, at: datetime) -> InvoiceLink:
+        """A claim left by a worker that died, queued again: its outcome is unknown (the create may have gone
+        through), which `code` records, so the next attempt looks the invoice up before creating."""
+        self._require(at, InvoiceState.CREATING)
+        return self._move(at, InvoiceState.QUEUED, f"queued again: {message}", error_code=code, error_message=message)
 
     def resume(self, at: datetime) -> InvoiceLink:
         """Take over a create that was left unfinished (a worker died): same generation, same request id, so

@@ -55,12 +55,10 @@ class Jobs:
             connected = set(services.connected_companies())
             idle = huey.pending_count() == 0
             found = [(c, so) for c, so in services.invoicing.unsettled(queue_idle=idle) if c in connected]
-            for company_id, sales_order_id in found:
-                # Marked queued again (its clock restarts), unless it is a dead worker's claim, which the job
-                # resumes; either way the job is put on the queue — one that finds the SO invoiced does nothing.
-                services.invoicing.queue(company_id, [sales_order_id])
+            requeued = [(c, so) for c, so in found if services.invoicing.requeue(c, so)]
+            for company_id, sales_order_id in requeued:
                 invoice(company_id, sales_order_id)
-            return len(found)
+            return len(requeued)
 
         @huey.periodic_task(crontab(minute="*"), name="sweep")
         def sweep() -> int:

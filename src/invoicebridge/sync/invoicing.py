@@ -40,6 +40,7 @@ from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync import context
 from invoicebridge.sync.explain import (
+    UNCERTAIN,
     UNCERTAIN_CODES,
     CurrencyMismatch,
     OutcomeUncertain,
@@ -55,7 +56,11 @@ from invoicebridge.sync.reads import all_tax_rates
 
 log = logging.getLogger(__name__)
 WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
-BUSY_QUEUE_PATIENCE = timedelta(hours=1)  # may still carry the last failure's code
+BUSY_QUEUE_PATIENCE = timedelta(hours=1)
+ABANDONED = (
+    "The worker creating this invoice stopped before it finished; whether the invoice was made is looked up in "
+    "QuickBooks before anything is created again."
+)  # may still carry the last failure's code
 Clock = Callable[[], datetime]
 AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.g. post COGS
 
@@ -141,6 +146,29 @@ class Invoicing:
                 marked.append(order_id)
             uow.commit()
         return marked
+
+    def requeue(self, company_id: int, sales_order_id: int) -> bool:
+        """The sweeper's step for one unsettled SO: a dead worker's claim (`creating` past `stale_after`) becomes
+        `queued` and uncertain, so its job looks the invoice up first; a lost `queued` job or an uncertain
+        failure is queued again. True when the SO was queued (then its job must be enqueued), False when it
+        moved on meanwhile. Each SO is queued at most once per round: no flood of duplicate jobs."""
+        now = self._now()
+        try:
+            with self._uow() as uow:
+                link = uow.invoice_links.get(company_id, sales_order_id)
+                if link.state is InvoiceState.CREATING:
+                    if link.history and now - link.history[-1].at < self._stale_after:
+                        return False  # its worker is alive after all
+                    queued = link.abandoned(UNCERTAIN, ABANDONED, now)
+                elif link.state in WAITING:
+                    queued = link.queue(now)
+                else:
+                    return False
+                uow.invoice_links.save(company_id, queued)
+                uow.commit()
+        except Conflict:
+            return False  # a worker claimed it meanwhile
+        return True
 
     def unsettled(self, queue_idle: bool, limit: int = 500) -> list[tuple[int, int]]:
         """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their

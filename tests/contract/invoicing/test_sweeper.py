@@ -101,3 +101,23 @@ def test_bulk_invoicing_marks_every_so_queued_before_its_job_is_enqueued(make_wo
     states = {world.app.orderbook.invoice_link(world.company_id, o.id or 0).state for o in orders}
     assert states == {InvoiceState.QUEUED}
     assert world.app.jobs.huey.pending_count() == 3
+
+
+def test_a_dead_workers_claim_is_queued_again_once_not_at_every_sweep(make_world: WorldFactory) -> None:
+    world = make_world(claim_stale_seconds=1, jobs_immediate=False)  # a real queue and no worker: jobs wait
+    huey = world.app.jobs.huey
+    huey.flush()
+    order = world.order(world.customer("Slow Queue Co"))
+    world.inject("drop_after_commit", match="invoice", method="POST")
+    _die_mid_create(world, order)
+    time.sleep(1.1)
+    assert sweep(world) == 1
+    link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+    assert (link.state, link.error_code) == (InvoiceState.QUEUED, "uncertain")
+    assert sweep(world) == 0  # its job waits in the queue: not enqueued again
+    assert huey.pending_count() == 1
+    while (task := huey.dequeue()) is not None:  # the worker gets to it: looks first, finds it
+        huey.execute(task)
+    link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+    assert link.state is InvoiceState.INVOICED
+    assert [i["Id"] for i in _invoices_for(world, order)] == [link.qbo_invoice_id]

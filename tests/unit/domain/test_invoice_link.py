@@ -17,6 +17,7 @@ Step = Callable[[InvoiceLink], InvoiceLink]
 
 STEPS: dict[str, Step] = {
     "queue": lambda link: link.queue(T0),
+    "abandoned": lambda link: link.abandoned("uncertain", "its worker died", T0),
     "start": lambda link: link.start("ib-1-so-7-g1", T0),
     "succeed": lambda link: link.succeed("145", "SO-7", "0", T0),
     "fail": lambda link: link.fail("6140", "Invoice number SO-7 is already used", "Duplicate Document Number", T0),
@@ -38,6 +39,7 @@ LEGAL = {
     (InvoiceState.QUEUED, "queue"): InvoiceState.QUEUED,  # the sweeper queues a lost job again
     (InvoiceState.QUEUED, "start"): InvoiceState.CREATING,
     (InvoiceState.FAILED, "queue"): InvoiceState.QUEUED,
+    (InvoiceState.CREATING, "abandoned"): InvoiceState.QUEUED,  # the sweeper, for a dead worker's claim
     (InvoiceState.CREATING, "succeed"): InvoiceState.INVOICED,
     (InvoiceState.CREATING, "fail"): InvoiceState.FAILED,
     (InvoiceState.FAILED, "start"): InvoiceState.CREATING,
@@ -64,8 +66,8 @@ def test_each_legal_transition_moves_to_its_state_and_adds_one_history_event(sta
     assert after.history[-1].note
 
 
-def test_there_are_sixteen_illegal_transitions_and_nine_legal_ones() -> None:
-    assert (len(ILLEGAL), len(LEGAL)) == (16, 9)
+def test_there_are_twenty_illegal_transitions_and_ten_legal_ones() -> None:
+    assert (len(ILLEGAL), len(LEGAL)) == (20, 10)
 
 
 @pytest.mark.parametrize(("state", "step"), ILLEGAL)
