@@ -138,6 +138,16 @@ class World:
             self.company_id, number or f"SO-{self.counter:04d}", customer.id, inputs, **kw
         )
 
+    def uncertain_invoice(self, name: str) -> tuple[SalesOrder, Any]:
+        """An SO whose invoice create reached QBO but whose answer was lost, and whose look-up then failed too
+        (503s until the client gave up): the SO and its link, failed with its outcome unknown."""
+        customer = self.customer(name, f"{name.lower().replace(' ', '.')}@example.com")
+        self.invoice(self.order(customer))  # warm: the next SO's matching is two queries, then the create
+        order = self.order(customer)
+        self.inject("drop_after_commit", match="invoice", method="POST")
+        self.inject("fail_before_commit", match="query", skip=2, count=self.app.settings.qbo_max_attempts)
+        return order, self.invoice(order)
+
     def invoice(self, order: SalesOrder) -> Any:
         assert order.id is not None
         return self.app.invoicing.create_invoice(self.company_id, order.id)

@@ -107,12 +107,7 @@ def test_an_uncertain_outcome_stays_uncertain_until_a_look_up_settles_it(make_wo
     outcome is unknown — not "no invoice was made" — and the retry must look before creating, even while QBO
     ignores the request id (which would otherwise make a second invoice)."""
     world = make_world()
-    customer = world.customer("Unsure Co", "unsure@co.example")
-    world.invoice(world.order(customer))  # warm: the next SO's matching is two queries, then the create
-    order = world.order(customer)
-    world.inject("drop_after_commit", match="invoice", method="POST")
-    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
-    first = world.invoice(order)
+    order, first = world.uncertain_invoice("Unsure Co")
     assert (first.state, first.error_code) == (InvoiceState.FAILED, "uncertain")
     assert "not yet known whether the invoice was made" in (first.error_message or "")
     assert "no invoice was made" not in (first.error_message or "")
@@ -126,12 +121,7 @@ def test_an_uncertain_outcome_stays_uncertain_until_a_look_up_settles_it(make_wo
 
 def test_any_failure_before_the_look_up_keeps_the_so_uncertain(make_world: WorldFactory) -> None:
     world = make_world()
-    customer = world.customer("Still Unsure Co", "still@co.example")
-    world.invoice(world.order(customer))
-    order = world.order(customer)
-    world.inject("drop_after_commit", match="invoice", method="POST")
-    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
-    first = world.invoice(order)
+    order, first = world.uncertain_invoice("Still Unsure Co")
     assert first.error_code == "uncertain"
     world.app.connecting.disconnect(world.company_id)  # the next attempt fails before it can look
     disconnected = world.invoice(order)

@@ -49,13 +49,9 @@ def test_a_claim_left_by_a_dead_worker_is_resumed_by_the_sweeper(make_world: Wor
 
 def test_an_uncertain_failure_is_settled_by_the_sweeper(make_world: WorldFactory) -> None:
     world = make_world()
-    customer = world.customer("Unsure Sweep Co", "sweep@co.example")
-    world.invoice(world.order(customer))
-    order = world.order(customer)
-    world.inject("drop_after_commit", match="invoice", method="POST")
-    world.inject("fail_before_commit", match="query", skip=2, count=world.app.settings.qbo_max_attempts)
+    order, first = world.uncertain_invoice("Unsure Sweep Co")
     world.inject("ignore_requestid", match="invoice", method="POST", count=None)
-    assert world.invoice(order).error_code == "uncertain"
+    assert first.error_code == "uncertain"
     assert sweep(world) == 0  # retried after a pause, not in a tight loop
     world.app.invoicing.retry_uncertain_after = timedelta(0)
     assert sweep(world) == 1

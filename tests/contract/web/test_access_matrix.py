@@ -8,9 +8,6 @@ for any logged-in caller, or this test fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +15,11 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from tests.access_support import log_in, person, token_headers
+from tests.access_support import log_in, token_headers
+from tests.contract.web.conftest import Book
 from tests.contract.web.test_errors import assert_error_shape
 
-from invoicebridge.bootstrap import Container, build
-from invoicebridge.domain import RowInput
-from invoicebridge.settings import Settings
-from invoicebridge.web.app import create_app
+from invoicebridge.bootstrap import Container
 
 PUBLIC = {
     ("GET", "/healthz"),
@@ -59,37 +54,6 @@ ADMIN = {
 VOLATILE = {"last_seen_at", "last_used_at"}  # touched by any authenticated request, by design
 
 
-@dataclass
-class Book:
-    """Two companies; company A has one of everything so every path can name a real object of A."""
-
-    app: Container
-    client: FastAPI
-    a: int
-    b: int
-    ids: dict[str, str]
-
-
-@pytest.fixture
-def book(tmp_path: Path) -> Iterator[Book]:
-    app = build(Settings(data_dir=tmp_path), migrate=True)
-    admin = person(app, "admin@a.example")
-    a = app.people.found_company(admin.id or 0, "A", "USD", "America/Chicago").id or 0
-    b = app.people.found_company(person(app, "admin@b.example").id or 0, "B", "EUR", "Europe/Paris").id or 0
-    member = person(app, "member@a.example", a, "member")
-    customer = app.orderbook.create_customer(a, "Ada", "ada@example.com")
-    product = app.orderbook.create_product(a, "WID-1", "Widget", "12.50", "4.10")
-    rate = app.orderbook.create_tax_rate(a, "Tax", "8.25")
-    order = app.orderbook.create_sales_order(a, "SO-1", customer.id, [RowInput(product.id, "2", None, rate.id)])
-    token = app.api_tokens.create(a, "existing", "member", admin.id)
-    ids = {
-        "customer_id": str(customer.id), "product_id": str(product.id), "rate_id": str(rate.id),
-        "order_id": str(order.id), "number": order.number, "user_id": str(member.id), "token_id": str(token.token.id),
-    }  # fmt: skip
-    yield Book(app, create_app(app), a, b, ids)
-    app.close()
-
-
 def routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every route the app registers, through included routers (FastAPI resolves those
     lazily: iter_route_contexts is how its own OpenAPI generation walks them)."""
@@ -104,7 +68,7 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def url(book: Book, path: str, company: int) -> str:
-    return path.format(company_id=company, **book.ids)
+    return path.format(**{**book.ids, "company_id": company})
 
 
 def body_for(method: str, path: str, book: Book) -> dict[str, Any] | None:
@@ -147,7 +111,7 @@ def call(client: TestClient, book: Book, method: str, path: str, company: int) -
 
 
 def test_every_route_is_classified(book: Book) -> None:
-    registered = set(routes(book.client))
+    registered = set(routes(book.web))
     assert registered >= PUBLIC | ANY_CALLER | ADMIN, "a listed route is gone: update the policy lists"
     unscoped = {(m, p) for m, p in registered if "{company_id}" not in p} - PUBLIC - ANY_CALLER
     assert unscoped == set(), "a route without a company must be listed as PUBLIC or ANY_CALLER"
@@ -156,8 +120,8 @@ def test_every_route_is_classified(book: Book) -> None:
 
 def test_nobody_is_refused_everywhere_but_the_public_routes(book: Book) -> None:
     before = snapshot(book.app)
-    client = TestClient(book.client, raise_server_exceptions=False)
-    for method, path in routes(book.client):
+    client = TestClient(book.web, raise_server_exceptions=False)
+    for method, path in routes(book.web):
         if (method, path) in PUBLIC:
             continue
         answer = call(client, book, method, path, book.a)
@@ -173,13 +137,13 @@ def test_nobody_is_refused_everywhere_but_the_public_routes(book: Book) -> None:
 
 @pytest.mark.parametrize("credentials", ["session", "token"])
 def test_another_companys_people_get_404_as_for_no_company(book: Book, credentials: str) -> None:
-    client = TestClient(book.client, raise_server_exceptions=False)
+    client = TestClient(book.web, raise_server_exceptions=False)
     if credentials == "session":
         log_in(client, "admin@b.example")
     else:
         client.headers.update(token_headers(book.app, book.b, "admin"))
     before = snapshot(book.app)
-    scoped = [(m, p) for m, p in routes(book.client) if "{company_id}" in p]
+    scoped = [(m, p) for m, p in routes(book.web) if "{company_id}" in p]
     for method, path in scoped:
         answer = call(client, book, method, path, book.a)
         assert answer.status_code == 404, (method, path, answer.text)
@@ -193,7 +157,7 @@ def test_another_companys_people_get_404_as_for_no_company(book: Book, credentia
 
 @pytest.mark.parametrize("credentials", ["session", "token"])
 def test_members_get_403_on_admin_routes(book: Book, credentials: str) -> None:
-    client = TestClient(book.client, raise_server_exceptions=False)
+    client = TestClient(book.web, raise_server_exceptions=False)
     if credentials == "session":
         log_in(client, "member@a.example")
     else:
@@ -207,7 +171,7 @@ def test_members_get_403_on_admin_routes(book: Book, credentials: str) -> None:
 
 
 def test_ids_past_what_a_database_holds_answer_404_not_500(book: Book) -> None:
-    client = TestClient(book.client, raise_server_exceptions=False, headers=token_headers(book.app, book.a))
+    client = TestClient(book.web, raise_server_exceptions=False, headers=token_headers(book.app, book.a))
     for company in (2**63, 2**64, -1, 0):
         answer = client.get(f"/api/companies/{company}/customers")
         assert answer.status_code == 404, (company, answer.text)

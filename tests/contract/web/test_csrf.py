@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from tests.access_support import log_in, token_headers
-from tests.contract.web.test_access_matrix import PUBLIC, Book, book, call, routes, snapshot
+from tests.contract.web.conftest import Book
+from tests.contract.web.test_access_matrix import PUBLIC, call, routes, snapshot
 from tests.contract.web.test_errors import assert_error_shape
-
-__all__ = ["book"]  # the fixture, shared with the access matrix
 
 
 def browser(book: Book, email: str = "admin@a.example") -> TestClient:
-    client = TestClient(book.client, raise_server_exceptions=False)
+    client = TestClient(book.web, raise_server_exceptions=False)
     log_in(client, email)
     return client
 
@@ -24,7 +23,7 @@ def test_every_state_changing_request_without_the_token_is_refused(book: Book, s
     del client.headers["X-CSRF-Token"]
     if sent is not None:
         client.headers["X-CSRF-Token"] = sent
-    changing = [(m, p) for m, p in routes(book.client) if m not in ("GET", "HEAD") and (m, p) not in PUBLIC]
+    changing = [(m, p) for m, p in routes(book.web) if m not in ("GET", "HEAD") and (m, p) not in PUBLIC]
     assert len(changing) > 15
     before = snapshot(book.app)
     for method, path in changing:
@@ -68,7 +67,7 @@ def test_the_token_of_one_session_does_not_work_for_another(book: Book) -> None:
 
 
 def test_api_token_requests_need_no_csrf_token(book: Book) -> None:
-    client = TestClient(book.client, raise_server_exceptions=False, headers=token_headers(book.app, book.a, "member"))
+    client = TestClient(book.web, raise_server_exceptions=False, headers=token_headers(book.app, book.a, "member"))
     made = client.post(f"/api/companies/{book.a}/customers", json={"display_name": "Made by a program"})
     assert made.status_code == 201, made.text
 
