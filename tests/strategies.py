@@ -153,7 +153,7 @@ def _import_field(value: str) -> str:
 
 
 def _damaged_line(cells: dict[str, str], header: list[str], damage: tuple[str, int]) -> str:
-    from invoicebridge.sync.order_import import MAX_CELL
+    from invoicebridge.sync.order_csv import MAX_CELL
 
     kind, at = damage
     cells = dict(cells)

@@ -18,15 +18,17 @@ from tests.strategies import OrderFile, import_bytes, order_files
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import OrderFilter, PageRequest, SalesOrder
 from invoicebridge.settings import Settings
-from invoicebridge.sync.order_import import (
+from invoicebridge.sync.order_csv import (
     MAX_CELL,
     MAX_FILE_BYTES,
     MAX_LINES,
     ImportFileError,
-    ImportReport,
-    OrderImporter,
     decode,
     read_lines,
+)
+from invoicebridge.sync.order_import import (
+    ImportReport,
+    OrderImporter,
 )
 from invoicebridge.sync.orderbook import OrderBook
 from invoicebridge.sync.ports import UnitOfWork
