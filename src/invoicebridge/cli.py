@@ -242,7 +242,7 @@ def import_orders(
 def _only_company(container: Container) -> int:
     companies = container.orderbook.list_companies(PageRequest(limit=500)).items
     if len(companies) != 1:
-        listed = ", ".join(f"{c.id} ({c.name})" for c in companies) or "none yet"
+        listed = ", ".join(f"{c.id} ({escape(c.name)})" for c in companies) or "none yet"
         err.print(f"[red]Say which company with --company.[/red] Companies: {listed}")
         raise typer.Exit(2)
     return companies[0].id or 0

@@ -181,15 +181,19 @@ def new_sales_order(
     return SalesOrder(None, company_id, clean_number, customer, billing, shipping, created, deadline, money, clean_rows)
 
 
+def too_many_rows(count: int) -> str | None:
+    """Why an order of `count` rows is refused on its count alone (None when it is not)."""
+    if count <= MAX_ROWS:
+        return None
+    return f"An order can have at most {MAX_ROWS} rows (QuickBooks takes no more invoice lines); this one has {count}."
+
+
 def _rows(rows: Sequence[RowInput], check: checks.Checker) -> tuple[OrderRow, ...]:
     if not rows:
         check.refuse("rows", "An order needs at least one row.")
         return ()
-    if len(rows) > MAX_ROWS:  # refused before reading any row: the count alone decides
-        check.refuse(
-            "rows", f"An order can have at most {MAX_ROWS} rows (QuickBooks takes no more invoice lines); "
-            f"this one has {len(rows)}.",
-        )  # fmt: skip
+    if (too_many := too_many_rows(len(rows))) is not None:  # refused before reading any row: the count decides
+        check.refuse("rows", too_many)
         return ()
     return tuple(_row(row, index, check) for index, row in enumerate(rows, start=1))
 

@@ -33,6 +33,7 @@ from invoicebridge.domain import (
     new_sales_order,
     new_tax_rate,
 )
+from invoicebridge.domain.orders import too_many_rows
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
@@ -339,6 +340,8 @@ def _validated(
     A field's problem that only follows from an unknown reference (no price because the product is unknown,
     no currency because the customer is) is left out: the reference problem already says what to fix.
     """
+    if (too_many := too_many_rows(len(rows))) is not None:  # before a single product is looked up
+        raise ValidationError.single("rows", too_many)
     references, consequences = _reference_problems(uow, company_id, customer_id, customer, currency, rows)
     try:
         order = build(_fill_rows(uow, company_id, rows))

@@ -14,8 +14,9 @@ The limits (bytes), module constants rather than settings because no deployment 
 * ``FORM_LIMIT`` = 128 KiB for form posts (``application/x-www-form-urlencoded``, ``multipart/form-data``): the
   login form and the pages' CSRF-guarded posts. Nothing uploads files through a form (CSV import is the CLI's);
   128 KiB still holds a bulk action over ~10,000 SO ids.
-* ``API_LIMIT`` = 2 MiB for everything else, the JSON API: an SO row is ~150 bytes plus its description
-  (≤ 4,000 characters), so 2 MiB holds an SO at the row cap with room to spare.
+* ``API_LIMIT`` = 16 MiB for everything else, the JSON API: the largest SO QuickBooks takes — 750 rows, each
+  with a 4,000-character description that JSON may escape to 6 bytes a character — just fits; anything larger is
+  no SO we could invoice.
 
 The 413 carries ``Connection: close``: the unread rest of the body would otherwise be taken for the next request.
 """
@@ -30,7 +31,7 @@ __all__ = ["API_LIMIT", "FORM_LIMIT", "WEBHOOK_LIMIT", "BodyLimit", "limit_for"]
 
 WEBHOOK_LIMIT = 256 * 1024
 FORM_LIMIT = 128 * 1024
-API_LIMIT = 2 * 1024 * 1024
+API_LIMIT = 16 * 1024 * 1024
 _FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 

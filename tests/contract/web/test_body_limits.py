@@ -23,14 +23,14 @@ def test_each_kind_of_request_has_its_limit() -> None:
     assert limit_for("/webhooks/qbo", b"application/json") == WEBHOOK_LIMIT == 256 * 1024
     assert limit_for("/login", FORM.encode()) == FORM_LIMIT == 128 * 1024
     assert limit_for("/login", b"Multipart/Form-Data; boundary=x") == FORM_LIMIT
-    assert limit_for("/api/companies/1/sales-orders", b"application/json") == API_LIMIT == 2 * 1024 * 1024
+    assert limit_for("/api/companies/1/sales-orders", b"application/json") == API_LIMIT == 16 * 1024 * 1024
     assert limit_for("/api/companies", b"") == API_LIMIT
 
 
 @pytest.mark.parametrize(
     ("path", "content_type", "limit", "words"),
     [
-        ("/api/companies", "application/json", API_LIMIT, "2 MiB"),
+        ("/api/companies", "application/json", API_LIMIT, "16 MiB"),
         ("/webhooks/qbo", "application/json", WEBHOOK_LIMIT, "256 KiB"),
         ("/login", FORM, FORM_LIMIT, "128 KiB"),
         ("/login", "multipart/form-data; boundary=b", FORM_LIMIT, "128 KiB"),

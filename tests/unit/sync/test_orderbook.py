@@ -120,3 +120,13 @@ def test_editing_an_order_validates_and_keeps_its_rows(book: OrderBook, ids: dic
 def test_records_of_a_missing_company_are_not_found(book: OrderBook) -> None:
     with pytest.raises(NotFound):
         book.list_customers(404, PageRequest())
+
+
+def test_too_many_rows_are_refused_before_any_product_is_looked_up(book: OrderBook, ids: dict[str, int]) -> None:
+    """20,000 rows of products that do not exist: refused on the count alone, not after 20,000 look-ups (which
+    would also have named every unknown product)."""
+    rows = [RowInput(10_000 + n, "1", "1.00", None) for n in range(20_000)]
+    with pytest.raises(ValidationError) as refused:
+        book.create_sales_order(ids["company"], "SO-BIG", ids["customer"], rows)
+    assert [p.field for p in refused.value.problems] == ["rows"]
+    assert "at most 750 rows" in refused.value.problems[0].message
