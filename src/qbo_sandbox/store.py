@@ -12,6 +12,7 @@ a logged warning rather than stopping the sandbox from starting.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import sqlite3
 import threading
@@ -36,6 +37,7 @@ class SqliteStore:
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
+        _private(Path(path))
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA:
@@ -121,3 +123,12 @@ def _readable(state: RealmState) -> bool:
                 label.format(key), state.realm_id, found.reason,
             )  # fmt: skip
     return True
+
+
+def _private(path: Path) -> None:
+    """Create the file readable by its owner only (it holds companies, customers and OAuth tokens); SQLite gives
+    its -wal and -shm files the same permissions. An existing file keeps its own."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
