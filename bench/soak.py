@@ -83,6 +83,7 @@ class SoakReport:
     seconds: float = 0.0
     faults: Counter[str] = field(default_factory=Counter)
     kills: int = 0
+    exits: list[int] = field(default_factory=list)  # exit codes of workers that stopped on their own
     deletions: int = 0
     invoices_in_qbo: int = 0
     invoiced: int = 0
@@ -103,7 +104,7 @@ class SoakReport:
             f"SOs: {self.orders}  ({self.invoiced} invoiced, {self.failed_explained} failed with a reason)",
             f"time: {self.seconds:.0f} s",
             f"faults injected: {sum(self.faults.values())} rules ({faults})",
-            f"worker kills: {self.kills}",
+            f"worker kills: {self.kills}; workers that exited on their own: {len(self.exits)} {self.exits[:5]}",
             f"invoices deleted in QBO and invoiced again: {self.deletions}",
             f"live invoices in QBO: {self.invoices_in_qbo}",
             f"duplicates: {len(self.duplicates)}  {self.duplicates[:10]}",
@@ -200,6 +201,14 @@ class Soak:
         with (self.dir / f"worker-{self.started_workers}.log").open("wb") as log:  # the child keeps its own copy
             return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
+    def revive(self) -> None:
+        """A worker that exited on its own (not killed here) is counted and started again, as a supervisor
+        (systemd, Kubernetes) would: the report shows it, its log says why."""
+        for index, worker in enumerate(self.workers):
+            if worker.poll() is not None:
+                self.report.exits.append(worker.returncode)
+                self.workers[index] = self._worker()
+
     def kill_one(self) -> None:
         victim = self.random.randrange(len(self.workers))
         self.workers[victim].send_signal(signal.SIGKILL)
@@ -252,6 +261,7 @@ class Soak:
             if self.report.deletions < deletions and self.random.random() < 0.3:
                 self.delete_one()
             if now >= next_sweep:
+                self.revive()
                 self.app.jobs.sweep()
                 self.requeue_deleted()
                 next_sweep = now + 2
@@ -277,6 +287,7 @@ class Soak:
         deadline = time.monotonic() + self.config.settle_seconds
         next_poll = time.monotonic()
         while time.monotonic() < deadline:
+            self.revive()
             self.app.jobs.sweep()
             self.requeue_deleted()
             if time.monotonic() >= next_poll:  # the CDC poll catches deletions whose webhooks were lost
