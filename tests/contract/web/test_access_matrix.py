@@ -177,3 +177,16 @@ def test_ids_past_what_a_database_holds_answer_404_not_500(book: Book) -> None:
         assert answer.status_code == 404, (company, answer.text)
     for path in (f"/api/companies/{book.a}/api-tokens/{2**63}", f"/api/companies/{book.a}/members/{2**63}"):
         assert client.delete(path).status_code == 422
+
+
+def test_the_api_docs_work_with_a_token_and_declare_both_schemes(book: Book) -> None:
+    client = TestClient(book.web, raise_server_exceptions=False, headers=token_headers(book.app, book.a, "member"))
+    assert client.get("/api/docs").status_code == 200
+    document = client.get("/api/openapi.json").json()
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {"type": "http", "scheme": "bearer", "description": "an API token: `Authorization: Bearer ib_…`"},
+        "APIKeyCookie": {"type": "apiKey", "in": "cookie", "name": "ib_session",
+                         "description": "a browser session (log in at /login)"},
+    }  # fmt: skip
+    open_ones = [(m, p) for p, ops in document["paths"].items() for m, op in ops.items() if not op.get("security")]
+    assert open_ones == [("get", "/healthz")]  # every other operation declares that it needs one of them
