@@ -409,7 +409,7 @@ FAULTS: list[Fault] = [
     lambda r: ("drop_after_commit", {"match": "journalentry", "method": "POST", "count": 1}),
     lambda r: ("fail_before_commit", {"match": r.choice(["invoice", "query", "customer", "item", ""]),
                                       "count": r.randint(1, 4), "status": r.choice([500, 502, 503])}),
-    lambda r: ("throttle", {"match": "", "count": r.randint(5, 25)}),  # a 429 storm on everything
+    lambda r: ("throttle", {"match": "", "count": r.randint(3, 12)}),  # a 429 storm on everything (1 s each)
     lambda r: ("latency", {"match": "", "seconds": r.uniform(0.05, 0.4), "count": r.randint(5, 20)}),
     lambda r: ("ignore_requestid", {"match": r.choice(["invoice", "journalentry"]), "method": "POST",
                                     "count": r.randint(1, 5)}),
@@ -476,13 +476,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=3.0)
+    parser.add_argument("--fault-every", type=float, default=0.5, help="seconds between random fault rules")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the run's files (logs, database) here")
     args = parser.parse_args()
     config = SoakConfig(
         orders=args.orders, workers=args.workers, threads=args.threads, kills=args.kills,
-        kill_every=args.kill_every, database_url=args.database_url, redis_url=args.redis_url,
+        kill_every=args.kill_every, fault_every=args.fault_every, database_url=args.database_url,
+        redis_url=args.redis_url,
     )  # fmt: skip
     database, queue = "PostgreSQL" if args.database_url else "SQLite", "Redis" if args.redis_url else "SQLite"
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {database}, {queue}")
