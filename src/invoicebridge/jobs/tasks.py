@@ -58,7 +58,10 @@ class Jobs:
             requeued = [(c, so) for c, so in found if services.invoicing.requeue(c, so)]
             for company_id, sales_order_id in requeued:
                 invoice(company_id, sales_order_id)
-            return len(requeued)
+            due = services.cogs.unsettled() if idle else []  # idle: no COGS job of theirs is waiting
+            for company_id, sales_order_id in due:
+                cogs(company_id, sales_order_id)
+            return len(requeued) + len(due)
 
         @huey.periodic_task(crontab(minute="*"), name="sweep")
         def sweep() -> int:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from invoicebridge.store.tables import InvoiceLinkEventRow, InvoiceLinkRow
+from invoicebridge.store.tables import CogsRow, InvoiceLinkEventRow, InvoiceLinkRow, SalesOrderRow
 
 
 class SqlUnsettledLinks:
@@ -43,4 +43,27 @@ class SqlUnsettledLinks:
             .order_by(last.c.at)
             .limit(limit)
         )
+        return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]
+
+    def cogs_due(self, company_ids: Iterable[int], limit: int) -> list[tuple[int, int]]:
+        """(company id, SO id) of SOs delivered and invoiced whose COGS entry is missing or not posted, among
+        `company_ids` (those keeping inventory)."""
+        companies = sorted(company_ids)
+        if not companies:
+            return []
+        query = (
+            select(SalesOrderRow.company_id, SalesOrderRow.id)
+            .join(InvoiceLinkRow, and_(InvoiceLinkRow.sales_order_id == SalesOrderRow.id,
+                                       InvoiceLinkRow.company_id == SalesOrderRow.company_id))
+            .outerjoin(CogsRow, and_(CogsRow.sales_order_id == SalesOrderRow.id,
+                                     CogsRow.company_id == SalesOrderRow.company_id))
+            .where(
+                SalesOrderRow.company_id.in_(companies),
+                SalesOrderRow.delivery_status == "delivered",
+                InvoiceLinkRow.state == "invoiced",
+                or_(CogsRow.id.is_(None), CogsRow.state != "posted"),
+            )
+            .order_by(SalesOrderRow.id)
+            .limit(limit)
+        )  # fmt: skip
         return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]

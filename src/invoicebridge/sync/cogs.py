@@ -57,6 +57,14 @@ class Cogs:
     def __init__(self, uow: UnitOfWorkFactory, clients: ClientFactory, now: Callable[[], datetime]) -> None:
         self._uow, self._clients, self._now = uow, clients, now
 
+    def unsettled(self, limit: int = 500) -> list[tuple[int, int]]:
+        """(company id, SO id) whose entry is due but not posted — its job lost with a killed worker, or out of
+        retries — in the connected companies that keep inventory. For the sweeper, when the queue is idle (then no
+        job for them is waiting); posting looks the entry up first when it was started before."""
+        with self._uow() as uow:
+            keeping = [c.company_id for c in uow.connections.connected() if c.settings.mode is AccountingMode.INVENTORY]
+            return uow.unsettled.cogs_due(keeping, limit)
+
     def post_if_due(self, company_id: int, sales_order_id: int) -> CogsEntry | None:
         """Post the SO's COGS entry if it is due and not posted; None when nothing is due."""
         claimed = self._claim(company_id, sales_order_id)

@@ -186,6 +186,10 @@ class UnsettledLinkRepository(Protocol):
         """(company id, SO id) of stale `creating` claims, lost `queued` jobs and uncertain failures."""
         ...
 
+    def cogs_due(self, company_ids: Iterable[int], limit: int) -> list[tuple[int, int]]:
+        """(company id, SO id) delivered and invoiced, COGS entry missing or unposted, among these companies."""
+        ...
+
 
 class UserRepository(Protocol):
     def add(self, user: User) -> User:

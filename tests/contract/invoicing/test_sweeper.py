@@ -9,6 +9,7 @@ from datetime import timedelta
 from tests.contract.invoicing.conftest import World, WorldFactory
 
 from invoicebridge.domain import InvoiceState, SalesOrder
+from invoicebridge.domain.records import CogsState
 from invoicebridge.sync.gateway import AuditTrail
 from invoicebridge.sync.invoicing import Unsure
 
@@ -117,3 +118,25 @@ def test_a_dead_workers_claim_is_queued_again_once_not_at_every_sweep(make_world
     link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
     assert link.state is InvoiceState.INVOICED
     assert [i["Id"] for i in _invoices_for(world, order)] == [link.qbo_invoice_id]
+
+
+def test_a_cogs_entry_whose_job_was_lost_is_posted_by_the_sweeper(make_world: WorldFactory) -> None:
+    world = make_world(inventory=True)
+    world.app.invoicing.after_invoiced = None  # the COGS job that follows the invoice is lost with its worker
+    order = world.order(world.customer("Lost Cogs Co"))
+    world.app.orderbook.record_delivery(world.company_id, order.id or 0, {r.id or 0: r.quantity for r in order.rows})
+    assert world.invoice(order).state is InvoiceState.INVOICED
+    with world.app.uow() as uow:
+        assert uow.cogs.get(world.company_id, order.id or 0).state is CogsState.NONE
+    assert sweep(world) == 1
+    with world.app.uow() as uow:
+        assert uow.cogs.get(world.company_id, order.id or 0).state is CogsState.POSTED
+    assert sweep(world) == 0
+
+
+def test_a_plain_company_is_never_swept_for_cogs(make_world: WorldFactory) -> None:
+    world = make_world(inventory=False)
+    order = world.order(world.customer("Plain Co"))
+    world.app.orderbook.record_delivery(world.company_id, order.id or 0, {r.id or 0: r.quantity for r in order.rows})
+    world.invoice(order)
+    assert sweep(world) == 0
