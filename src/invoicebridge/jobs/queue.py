@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, PriorityRedisHuey, SqliteHuey
 
 
 def make_huey(*, redis_url: str | None = None, sqlite_path: Path | None = None, immediate: bool = False) -> Huey:
@@ -16,7 +16,7 @@ def make_huey(*, redis_url: str | None = None, sqlite_path: Path | None = None, 
     if immediate:
         return MemoryHuey("invoicebridge", immediate=True, utc=True, results=False)
     if redis_url:
-        return RedisHuey("invoicebridge", url=redis_url, utc=True, results=False)
+        return PriorityRedisHuey("invoicebridge", url=redis_url, utc=True, results=False)  # priorities: webhooks first
     if sqlite_path is None:
         raise ValueError("a SQLite path or a Redis URL is needed for a queue that outlives the process")
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)

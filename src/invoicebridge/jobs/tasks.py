@@ -17,6 +17,8 @@ from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.reconcile import Reconcile
 
+PRIORITY = 10  # webhooks and CDC polls; everything else 0
+
 
 @dataclass(frozen=True)
 class Services:
@@ -37,11 +39,13 @@ class Jobs:
         def invoice(company_id: int, sales_order_id: int) -> str:
             return services.invoicing.create_invoice(company_id, sales_order_id).state.value
 
-        @huey.task(name="webhook", retries=5, retry_delay=10)  # events not yet handled are retried
+        # Status back from QBO goes ahead of bulk invoicing (the soak saw deletions wait behind a 16,000-job
+        # queue): a higher priority is dequeued first, on SQLite and Redis alike.
+        @huey.task(name="webhook", retries=5, retry_delay=10, priority=PRIORITY)  # unhandled events are retried
         def webhook(body: str) -> int:
             return services.reconcile.apply_webhook(body.encode())
 
-        @huey.task(name="poll", retries=1, retry_delay=10)
+        @huey.task(name="poll", retries=1, retry_delay=10, priority=PRIORITY)
         def poll(company_id: int) -> int:
             return services.reconcile.poll(company_id)
 

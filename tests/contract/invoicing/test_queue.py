@@ -39,3 +39,16 @@ def test_invoice_and_poll_jobs_go_through_the_queue(
         executed += 1
     assert executed == 2
     assert world.app.connecting.connection(world.company_id).cdc_checked_at is not None
+
+
+def test_status_back_from_qbo_goes_ahead_of_bulk_invoicing(
+    make_world: WorldFactory, queue_settings: dict[str, object]
+) -> None:
+    world = make_world("GB", **queue_settings)
+    huey = world.app.jobs.huey
+    huey.flush()
+    orders = [world.order(world.customer(f"Waiting {n} Ltd")) for n in range(3)]
+    world.app.jobs.invoice(world.company_id, [o.id for o in orders])
+    world.app.jobs.webhook(b"[]")
+    world.app.jobs.poll(world.company_id)
+    assert [huey.dequeue().name for _ in range(5)] == ["webhook", "poll", "invoice", "invoice", "invoice"]
