@@ -135,13 +135,19 @@ def test_nobody_is_refused_everywhere_but_the_public_routes(book: Book) -> None:
     assert snapshot(book.app) == before
 
 
-@pytest.mark.parametrize("credentials", ["session", "token"])
-def test_another_companys_people_get_404_as_for_no_company(book: Book, credentials: str) -> None:
+def caller(book: Book, credentials: str, email: str, company: int, role: str) -> TestClient:
+    """A client acting as that person: logged in through the form ("session"), or as a token of theirs."""
     client = TestClient(book.web, raise_server_exceptions=False)
     if credentials == "session":
-        log_in(client, "admin@b.example")
+        log_in(client, email)
     else:
-        client.headers.update(token_headers(book.app, book.b, "admin"))
+        client.headers.update(token_headers(book.app, company, role))
+    return client
+
+
+@pytest.mark.parametrize("credentials", ["session", "token"])
+def test_another_companys_people_get_404_as_for_no_company(book: Book, credentials: str) -> None:
+    client = caller(book, credentials, "admin@b.example", book.b, "admin")
     before = snapshot(book.app)
     scoped = [(m, p) for m, p in routes(book.web) if "{company_id}" in p]
     for method, path in scoped:
@@ -157,11 +163,7 @@ def test_another_companys_people_get_404_as_for_no_company(book: Book, credentia
 
 @pytest.mark.parametrize("credentials", ["session", "token"])
 def test_members_get_403_on_admin_routes(book: Book, credentials: str) -> None:
-    client = TestClient(book.web, raise_server_exceptions=False)
-    if credentials == "session":
-        log_in(client, "member@a.example")
-    else:
-        client.headers.update(token_headers(book.app, book.a, "member"))
+    client = caller(book, credentials, "member@a.example", book.a, "member")
     before = snapshot(book.app)
     for method, path in sorted(ADMIN):
         answer = call(client, book, method, path, book.a)
