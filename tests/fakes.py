@@ -7,9 +7,9 @@ the fake means the same thing on SQLite and PostgreSQL. What they copy from a da
 - a unit of work sees a snapshot taken when it began, plus its own writes; commit() publishes only the records
   it wrote (two units of work writing different records both keep their changes), rollback() discards every
   write since the last commit, leaving the block without commit() discards them too;
-- the unique rules (SO number and SKU per company, one invoice link per SO) are checked when a record is
-  written — against the snapshot and against what others committed since — and again at commit, raising
-  Conflict as the SQL store does;
+- the unique rules (SO number and SKU per company; per SO: one invoice per number, one live invoice per
+  DocNumber slot and per delivery) are checked when a record is written — against the snapshot and against
+  what others committed since — and again at commit, raising Conflict as the SQL store does;
 - every read and write is scoped by company; an id of another company's record is NotFound.
 
 Stored objects are frozen dataclasses (tuples inside), so snapshots are shallow copies.
@@ -30,12 +30,12 @@ from invoicebridge.domain import (
     InvoiceState,
     NotFound,
     OrderFilter,
+    OrderInvoices,
     Page,
     PageRequest,
     ProductVariant,
     SalesOrder,
     TaxRate,
-    new_link,
 )
 
 TABLES = ("companies", "customers", "products", "tax_rates", "orders", "links")
@@ -78,6 +78,13 @@ class Work:
         for table, key in sorted(self.written):
             self.database.rows[table][key] = self.rows[table][key]
         self.begin()
+
+    def candidates_with_keys(self, table: str) -> Iterator[tuple[int, Any]]:
+        """(key, record) of candidates(table)."""
+        committed = self.database.rows[table]
+        for key, value in self.rows[table].items():
+            yield key, value if (table, key) in self.written else committed.get(key, value)
+        yield from ((key, committed[key]) for key in committed.keys() - self.rows[table].keys())
 
     def candidates(self, table: str) -> Iterator[Any]:
         """Every record a unique rule must consider: this unit's writes, and otherwise the latest committed
@@ -225,7 +232,10 @@ class FakeSalesOrders(_Scoped):
             row if row.id is not None and row.id in keep else replace(row, id=self._w.new_id("order_rows"))
             for row in order.rows
         )
-        return replace(order, rows=rows)
+        deliveries = tuple(
+            d if d.id is not None else replace(d, id=self._w.new_id("deliveries")) for d in order.deliveries
+        )
+        return replace(order, rows=rows, deliveries=deliveries)
 
     def _refuse_taken(self, obj: Any) -> None:
         if _taken(self._w, self.table, obj, lambda o: (o.company_id, o.number)):
@@ -237,10 +247,14 @@ def _taken(work: Work, table: str, obj: Any, key: Callable[[Any], object]) -> bo
 
 
 def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
-    link = links.get(order.id or 0)
-    state = link[1].state if link else InvoiceState.NOT_INVOICED
+    invoices = OrderInvoices(order, _links_of(links, order.company_id, order.id or 0))
+    if f.invoice_state is InvoiceState.NOT_INVOICED:
+        state_ok = not invoices.live
+    else:
+        state_ok = f.invoice_state is None or any(link.state == f.invoice_state for link in invoices.links)
     return (
-        (f.invoice_state is None or state == f.invoice_state)
+        state_ok
+        and (f.invoice_status is None or invoices.status == f.invoice_status)
         and (f.delivery_status is None or order.delivery_status == f.delivery_status)
         and (f.customer_id is None or order.customer_id == f.customer_id)
         and (f.created_from is None or order.created_at >= f.created_from)
@@ -248,42 +262,80 @@ def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
     )
 
 
+def _links_of(rows: dict[int, Any], company_id: int, sales_order_id: int) -> tuple[InvoiceLink, ...]:
+    found = [link for company, link in rows.values() if company == company_id and link.sales_order_id == sales_order_id]
+    return tuple(sorted(found, key=lambda link: link.number))
+
+
 class FakeInvoiceLinks:
-    """Links keyed by SO id, stored with their company; one link per SO."""
+    """Invoices of SOs, stored with their company under an id of their own (as the SQL rows)."""
 
     def __init__(self, work: Work) -> None:
         self._w = work
+        self.read_versions: dict[int, int] = {}  # link row id → the version this unit based its write on
 
-    def get(self, company_id: int, sales_order_id: int) -> InvoiceLink:
-        stored = self._w.rows["links"].get(sales_order_id)
-        return stored[1] if stored and stored[0] == company_id else new_link(sales_order_id)
+    def lock_order(self, company_id: int, sales_order_id: int) -> None:
+        self._order(company_id, sales_order_id)
 
-    def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
-        return {so_id: self.get(company_id, so_id) for so_id in sales_order_ids}
+    def of_order(self, company_id: int, sales_order_id: int) -> OrderInvoices:
+        order = self._order(company_id, sales_order_id)
+        return OrderInvoices(order, _links_of(self._w.rows["links"], company_id, sales_order_id))
+
+    def of_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, tuple[InvoiceLink, ...]]:
+        return {so_id: _links_of(self._w.rows["links"], company_id, so_id) for so_id in sales_order_ids}
+
+    def get(self, company_id: int, sales_order_id: int, number: int) -> InvoiceLink:
+        key = self._key(company_id, sales_order_id, number)
+        if key is None:
+            raise NotFound("invoice", number)
+        return self._w.rows["links"][key][1]  # type: ignore[no-any-return]
 
     def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
-        for stored_company, link in self._w.rows["links"].values():
-            if stored_company == company_id and link.qbo_invoice_id == qbo_invoice_id:
-                return link
-        return None
+        found = [link for company, link in self._w.rows["links"].values()
+                 if company == company_id and link.qbo_invoice_id == qbo_invoice_id]  # fmt: skip
+        return min(found, key=lambda link: (not link.live, -link.number), default=None)
 
-    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
-        order = self._w.rows["orders"].get(link.sales_order_id)
-        if order is None or order.company_id != company_id:
-            raise NotFound("sales order", link.sales_order_id)
-        if _link_created_meanwhile(self._w, link.sales_order_id):
-            raise _link_conflict()
-        stored = self._w.rows["links"].get(link.sales_order_id)
-        if (stored[1].version if stored else 0) != link.version:
-            raise _link_conflict()  # changed since it was read, as the versioned SQL row refuses
-        saved = replace(link, version=link.version + 1)
-        self._w.write("links", link.sales_order_id, (company_id, saved))
+    def add(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
+        self._order(company_id, link.sales_order_id)
+        key = self._w.new_id("links")
+        saved = replace(link, version=1)
+        refuse_clash(self._w, key, company_id, saved)
+        self._w.write("links", key, (company_id, saved))
+        self.read_versions[key] = 0
         return saved
 
+    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
+        key = self._key(company_id, link.sales_order_id, link.number)
+        if key is None or self._w.rows["links"][key][1].version != link.version:
+            raise _link_conflict()  # changed since it was read, as the versioned SQL row refuses
+        saved = replace(link, version=link.version + 1)
+        self._w.write("links", key, (company_id, saved))
+        self.read_versions.setdefault(key, link.version)
+        return saved
 
-def _link_created_meanwhile(work: Work, sales_order_id: int) -> bool:
-    """Another unit of work committed the first link of this SO after ours began: SQL's unique constraint."""
-    return sales_order_id not in work.began_with["links"] and sales_order_id in work.database.rows["links"]
+    def _order(self, company_id: int, sales_order_id: int) -> SalesOrder:
+        order = self._w.rows["orders"].get(sales_order_id)
+        if order is None or order.company_id != company_id:
+            raise NotFound("sales order", sales_order_id)
+        return order  # type: ignore[no-any-return]
+
+    def _key(self, company_id: int, sales_order_id: int, number: int) -> int | None:
+        for key, (company, link) in self._w.rows["links"].items():
+            if company == company_id and link.sales_order_id == sales_order_id and link.number == number:
+                return key
+        return None
+
+
+def refuse_clash(work: Work, key: int, company_id: int, link: InvoiceLink) -> None:
+    """SQL's constraints on invoices: one per (SO, number); among live ones, one per DocNumber slot and one per
+    delivery — checked against this unit's writes and what others committed."""
+    for other_key, (other_company, theirs) in work.candidates_with_keys("links"):
+        if other_key == key or other_company != company_id or theirs.sales_order_id != link.sales_order_id:
+            continue
+        same_slot = link.live and theirs.live and theirs.slot == link.slot
+        shared = link.live and theirs.live and set(theirs.delivery_ids) & set(link.delivery_ids)
+        if theirs.number == link.number or same_slot or shared:
+            raise Conflict("invoice", "This part of the order is being invoiced already.")
 
 
 def _link_conflict() -> Conflict:
@@ -316,17 +368,25 @@ class InMemoryUnitOfWork:
         another unit committed a record that breaks a unique rule with one of them (SQL refuses the insert)."""
         for table, key in self._work.written:
             record = self._work.rows[table][key]
-            if table == "links" and _link_created_meanwhile(self._work, key):
-                raise _link_conflict()
+            if table == "links":
+                self._refuse_stale_link(key, record)
             if table == "products":
                 self.products._refuse_taken(record)
             if table == "orders":
                 self.sales_orders._refuse_taken(record)
         self._work.publish()
+        self.invoice_links.read_versions.clear()
 
     def rollback(self) -> None:
         """Discard every write since the last commit."""
         self._work.begin()
+        self.invoice_links.read_versions.clear()
+
+    def _refuse_stale_link(self, key: int, record: tuple[int, InvoiceLink]) -> None:
+        committed = self._work.database.rows["links"].get(key)
+        if (committed[1].version if committed else 0) != self.invoice_links.read_versions.get(key, 0):
+            raise _link_conflict()  # another unit changed (or added) it since this one read it
+        refuse_clash(self._work, key, *record)
 
 
 def in_memory_uow_factory() -> Callable[[], InMemoryUnitOfWork]:

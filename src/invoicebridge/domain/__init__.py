@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoicebridge.domain.catalog import ProductVariant, TaxRate, new_product, new_tax_rate
 from invoicebridge.domain.company import Company, new_company
 from invoicebridge.domain.customers import Address, Customer, new_customer, parse_address
+from invoicebridge.domain.deliveries import Delivery
 from invoicebridge.domain.errors import (
     Conflict,
     Forbidden,
@@ -17,8 +18,17 @@ from invoicebridge.domain.errors import (
     Unauthenticated,
     ValidationError,
 )
-from invoicebridge.domain.invoice_link import InvoiceLink, InvoiceState, LinkEvent, new_link, request_id_for
+from invoicebridge.domain.invoice_link import (
+    InvoiceLink,
+    InvoiceScope,
+    InvoiceState,
+    InvoiceStatus,
+    LinkEvent,
+    new_link,
+    request_id_for,
+)
 from invoicebridge.domain.money import Money, parse_amount, parse_currency
+from invoicebridge.domain.order_invoices import OrderInvoices
 from invoicebridge.domain.orders import (
     DeliveryStatus,
     OrderFilter,
@@ -34,17 +44,21 @@ __all__ = [
     "Company",
     "Conflict",
     "Customer",
+    "Delivery",
     "DeliveryStatus",
     "Forbidden",
     "InvalidTransition",
     "InvoiceBridgeError",
     "InvoiceLink",
+    "InvoiceScope",
     "InvoiceState",
+    "InvoiceStatus",
     "LinkEvent",
     "Money",
     "NotConnected",
     "NotFound",
     "OrderFilter",
+    "OrderInvoices",
     "OrderRow",
     "Page",
     "PageRequest",

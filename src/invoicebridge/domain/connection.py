@@ -54,6 +54,9 @@ class ConnectionSettings:
     mode: AccountingMode = AccountingMode.PLAIN
     cogs_account_id: str | None = None
     inventory_asset_account_id: str | None = None
+    # Accounting with inventory: one COGS entry per SO once fully delivered and invoiced (the default), or one per
+    # delivery once that delivery is invoiced, dated the delivery date.
+    cogs_per_delivery: bool = False
 
     def problems(self, tax_rate_ids: list[int]) -> list[tuple[str, str]]:
         """(field, sentence) for everything missing before invoices can be created."""

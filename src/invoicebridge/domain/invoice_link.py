@@ -1,19 +1,21 @@
-"""The per-SO invoice link: the state machine of DESIGN §3 and the status text users see.
+"""One QBO invoice of an SO: the state machine of DESIGN §3 and the status text users see.
 
     not_invoiced ──start──▶ creating(request_id) ──succeed──▶ invoiced(qbo_id, doc_number, sync_token)
-         ▲   │                  │  ▲                               │
-         │ queue ─▶ queued ─start─┘│ start (retry, same generation) │ invoice_deleted (in QBO)
-         │            ▲ abandoned (a dead worker's claim, by the sweeper)
-         │                      ▼  │                               │
-         │                    failed(code, message, detail) ─queue─▶ queued
-         └─────────────────────────────────────────────────────────┘  (generation + 1)
+         │                  │  ▲                               │
+       queue ─▶ queued ─start─┘│ start (retry, same request id) │ invoice_deleted (in QBO)
+                 ▲ abandoned (a dead worker's claim, by the sweeper)  ▼
+                            ▼  │                             deleted (its part of the SO is open again)
+                          failed(code, message, detail) ─queue─▶ queued
+
+An SO has invoices (DESIGN §1): one for the whole SO (*invoice all*), or one or more covering its deliveries.
+Each keeps its own link: a `number` counting the SO's invoices from 1 (never reused, so the QBO request id
+derived from (SO, number) is new for every invoice while a retry of one invoice replays), its `scope`, the
+deliveries it covers, and the `slot` its DocNumber takes (1: the SO number; k: the SO number and "-k").
 
 `queued`: asked for (a bulk action, the sweeper) and waiting for a worker. It is stored before the job is put on
 the queue, so a job lost with a killed worker is found again by the sweeper; it keeps the last failure's code,
-so an uncertain outcome stays uncertain while the SO waits.
-
-The generation counts how many invoices this SO has had; the QBO request id is derived from (SO, generation),
-so a retried create returns the first invoice, while an SO invoiced again after a deletion gets a new one.
+so an uncertain outcome stays uncertain while the invoice waits. `deleted` is final: invoicing that part again
+makes a new invoice with the next number.
 """
 
 from __future__ import annotations
@@ -32,7 +34,27 @@ class InvoiceState(StrEnum):
     CREATING = "creating"
     INVOICED = "invoiced"
     FAILED = "failed"
+    DELETED = "deleted"
 
+
+class InvoiceScope(StrEnum):
+    WHOLE = "whole"  # every row at its ordered quantity, delivered or not
+    DELIVERIES = "deliveries"  # the quantities of some of the SO's deliveries
+
+
+class InvoiceStatus(StrEnum):
+    """How much of an SO is on invoices that exist in QBO (domain/order_invoices.py works it out)."""
+
+    NOT_INVOICED = "not_invoiced"
+    PARTLY_INVOICED = "partly_invoiced"
+    INVOICED = "invoiced"
+
+
+ORDER_STATUS_TEXT = {
+    InvoiceStatus.NOT_INVOICED: "Not invoiced",
+    InvoiceStatus.PARTLY_INVOICED: "Partly invoiced",
+    InvoiceStatus.INVOICED: "Invoice created (QBO)",
+}
 
 STATUS_TEXT = {
     InvoiceState.NOT_INVOICED: "Not invoiced",
@@ -40,6 +62,7 @@ STATUS_TEXT = {
     InvoiceState.CREATING: "Creating invoice…",
     InvoiceState.INVOICED: "Invoice created (QBO)",
     InvoiceState.FAILED: "Invoice failed",
+    InvoiceState.DELETED: "Deleted in QuickBooks",
 }
 
 
@@ -54,11 +77,15 @@ class LinkEvent:
 
 @dataclass(frozen=True)
 class InvoiceLink:
-    """Where one SO stands with QBO. Immutable: every transition returns a new link with one more event."""
+    """Where one invoice of an SO stands with QBO. Immutable: every transition returns a new link with one more
+    event."""
 
     sales_order_id: int
     state: InvoiceState = InvoiceState.NOT_INVOICED
-    generation: int = 1
+    number: int = 1
+    scope: InvoiceScope = InvoiceScope.WHOLE
+    delivery_ids: tuple[int, ...] = ()  # the deliveries it covers (scope DELIVERIES)
+    slot: int = 1
     request_id: str | None = None
     qbo_invoice_id: str | None = None
     doc_number: str | None = None
@@ -72,6 +99,11 @@ class InvoiceLink:
     @property
     def status_text(self) -> str:
         return STATUS_TEXT[self.state]
+
+    @property
+    def live(self) -> bool:
+        """Whether this invoice holds its part of the SO (everything but a deleted invoice does)."""
+        return self.state is not InvoiceState.DELETED
 
     def queue(self, at: datetime) -> InvoiceLink:
         """Asked for, waiting for a worker (again, when the sweeper finds it waiting too long)."""
@@ -98,7 +130,7 @@ class InvoiceLink:
         return self._move(at, InvoiceState.QUEUED, f"queued again: {message}", error_code=code, error_message=message)
 
     def resume(self, at: datetime) -> InvoiceLink:
-        """Take over a create that was left unfinished (a worker died): same generation, same request id, so
+        """Take over a create that was left unfinished (a worker died): same request id, so
         QBO replays the first answer if the first attempt got through."""
         self._require(at, InvoiceState.CREATING)
         return self._move(at, InvoiceState.CREATING, f"resuming with request id {self.request_id}")
@@ -128,34 +160,29 @@ class InvoiceLink:
         )
 
     def invoice_deleted(self, at: datetime) -> InvoiceLink:
-        """The invoice was deleted in QBO: back to not invoiced, ready for a new generation."""
+        """The invoice was deleted in QBO: final; its part of the SO can be invoiced again, as a new invoice.
+        The QBO id stays, so a second notice of the same deletion finds it and changes nothing."""
         self._require(at, InvoiceState.INVOICED)
-        return self._move(
-            at,
-            InvoiceState.NOT_INVOICED,
-            f"invoice {self.qbo_invoice_id} deleted in QuickBooks",
-            generation=self.generation + 1,
-            request_id=None,
-            qbo_invoice_id=None,
-            doc_number=None,
-            sync_token=None,
-        )
+        return self._move(at, InvoiceState.DELETED, f"invoice {self.qbo_invoice_id} deleted in QuickBooks")
 
     def _require(self, at: datetime, *states: InvoiceState) -> None:
         if at.tzinfo is None:
             raise ValueError("transition times must be timezone-aware")
         if self.state not in states:
             allowed = " or ".join(STATUS_TEXT[s] for s in states)
-            raise InvalidTransition(f"This order's invoice is '{self.status_text}'; this step needs '{allowed}'.")
+            raise InvalidTransition(f"This invoice is '{self.status_text}'; this step needs '{allowed}'.")
 
     def _move(self, at: datetime, state: InvoiceState, note: str, **changes: object) -> InvoiceLink:
         event = LinkEvent(at, state, note)
         return replace(self, state=state, history=(*self.history, event), **changes)  # type: ignore[arg-type]
 
 
-def new_link(sales_order_id: int) -> InvoiceLink:
-    """The link of an SO that was never invoiced."""
-    return InvoiceLink(sales_order_id)
+def new_link(
+    sales_order_id: int, number: int = 1, scope: InvoiceScope = InvoiceScope.WHOLE,
+    delivery_ids: tuple[int, ...] = (), slot: int = 1,
+) -> InvoiceLink:  # fmt: skip
+    """An invoice of an SO not made yet (the SO's first, unless `number` says otherwise)."""
+    return InvoiceLink(sales_order_id, number=number, scope=scope, delivery_ids=delivery_ids, slot=slot)
 
 
 # We keep request ids within 50 characters: QBO documents no limit we could verify (qbo-reference.md marks
@@ -163,8 +190,11 @@ def new_link(sales_order_id: int) -> InvoiceLink:
 REQUEST_ID_MAX = 50
 
 
-def request_id_for(company_id: int, sales_order_id: int, generation: int, attempt: int = 1) -> str:
-    """QBO `requestid` for creating this SO's invoice: fixed per (SO, generation), so retries replay.
+def request_id_for(company_id: int, sales_order_id: int, number: int, attempt: int = 1) -> str:
+    """QBO `requestid` for creating the SO's invoice `number`: fixed per (SO, number), so retries replay.
+
+    ("g" in the readable form: before partial invoicing an SO had one invoice at a time, numbered by generation;
+    those links kept their generation as their number, so their request ids are unchanged.)
 
     `attempt` > 1 after a definitive refusal (QBO said no and created nothing): QBO would replay the refusal
     to the same request id, so the corrected retry needs a new one.
@@ -172,12 +202,12 @@ def request_id_for(company_id: int, sales_order_id: int, generation: int, attemp
     Readable ("ib-3-so-42-g1") while it fits in REQUEST_ID_MAX characters, else a digest of the same three
     numbers — deterministic either way. Raises ValueError unless all three are positive integers.
     """
-    parts = (company_id, sales_order_id, generation, attempt)
+    parts = (company_id, sales_order_id, number, attempt)
     if any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in parts):
         raise ValueError(f"request ids are made from positive integers, not {parts!r}")
-    readable = f"ib-{company_id}-so-{sales_order_id}-g{generation}" + (f"-a{attempt}" if attempt > 1 else "")
+    readable = f"ib-{company_id}-so-{sales_order_id}-g{number}" + (f"-a{attempt}" if attempt > 1 else "")
     if len(readable) <= REQUEST_ID_MAX:
         return readable
-    key = f"{company_id}/{sales_order_id}/{generation}" + (f"/{attempt}" if attempt > 1 else "")
+    key = f"{company_id}/{sales_order_id}/{number}" + (f"/{attempt}" if attempt > 1 else "")
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"ib-h-{digest[: REQUEST_ID_MAX - 5]}"

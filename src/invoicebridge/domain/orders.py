@@ -11,8 +11,9 @@ from functools import partial
 
 from invoicebridge.domain import checks
 from invoicebridge.domain.customers import Address, parse_address
+from invoicebridge.domain.deliveries import Delivery
 from invoicebridge.domain.errors import Problem, ValidationError
-from invoicebridge.domain.invoice_link import InvoiceState
+from invoicebridge.domain.invoice_link import InvoiceState, InvoiceStatus
 from invoicebridge.domain.money import MAX_LINE_AMOUNT, plain, to_cents
 
 # The SO number becomes the invoice's DocNumber, which QBO caps at 21 characters.
@@ -78,6 +79,7 @@ class SalesOrder:
     currency: str
     rows: tuple[OrderRow, ...]
     delivered_at: datetime | None = None
+    deliveries: tuple[Delivery, ...] = ()  # oldest first; each row's delivered_quantity sums them
 
     @property
     def total(self) -> Decimal:
@@ -94,7 +96,8 @@ class SalesOrder:
         return DeliveryStatus.NOT_SHIPPED
 
     def record_delivery(self, deliveries: Mapping[int, object], when: datetime) -> SalesOrder:
-        """Add delivered quantities per row id. Refuses unknown rows and delivering more than ordered."""
+        """Add delivered quantities per row id, as one new delivery. Refuses unknown rows and delivering more
+        than ordered."""
         _require_aware(when, "delivered_at")
         check = checks.Checker()
         by_id = {row.id: row for row in self.rows}
@@ -122,7 +125,8 @@ class SalesOrder:
             replace(row, delivered_quantity=row.delivered_quantity + added.get(row.id or 0, Decimal(0)))
             for row in self.rows
         )
-        updated = replace(self, rows=rows)
+        delivery = Delivery(None, len(self.deliveries) + 1, when, added)
+        updated = replace(self, rows=rows, deliveries=(*self.deliveries, delivery))
         if updated.delivery_status is DeliveryStatus.DELIVERED and self.delivered_at is None:
             updated = replace(updated, delivered_at=when)
         return updated
@@ -132,11 +136,12 @@ class SalesOrder:
 class OrderFilter:
     """Which SOs a list shows; `created_from` inclusive, `created_to` exclusive."""
 
-    invoice_state: InvoiceState | None = None
+    invoice_state: InvoiceState | None = None  # SOs with a live invoice in this state (not_invoiced: none)
     delivery_status: DeliveryStatus | None = None
     customer_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    invoice_status: InvoiceStatus | None = None  # not, partly or fully invoiced
 
     def __post_init__(self) -> None:
         """Refuses naive times (they cannot be compared with stored, zoned ones) and non-id customers."""

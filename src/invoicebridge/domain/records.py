@@ -34,7 +34,8 @@ class CogsState(StrEnum):
 
 @dataclass(frozen=True)
 class CogsEntry:
-    """The one cost-of-goods-sold journal entry of an SO (accounting with inventory)."""
+    """A cost-of-goods-sold journal entry (accounting with inventory): the SO's one entry (`delivery_number`
+    0, the default rule) or, when the company posts per delivery, the entry of its delivery `delivery_number`."""
 
     sales_order_id: int
     state: CogsState = CogsState.NONE
@@ -44,6 +45,7 @@ class CogsEntry:
     posted_at: datetime | None = None
     last_error: str | None = None
     version: int = 0  # the stored version this entry was read at (0: never stored)
+    delivery_number: int = 0
 
     def start(self, request_id: str, amount: Decimal) -> CogsEntry:
         if self.state is CogsState.POSTED:
@@ -57,6 +59,6 @@ class CogsEntry:
         return replace(self, last_error=error)
 
 
-def cogs_request_id(company_id: int, sales_order_id: int) -> str:
-    """One journal entry per SO, ever: the request id does not change with invoice generations."""
-    return f"ib-{company_id}-cogs-{sales_order_id}"
+def cogs_request_id(company_id: int, sales_order_id: int, delivery_number: int = 0) -> str:
+    """One journal entry per SO (or per delivery), ever: the request id does not change with the SO's invoices."""
+    return f"ib-{company_id}-cogs-{sales_order_id}" + (f"-d{delivery_number}" if delivery_number else "")

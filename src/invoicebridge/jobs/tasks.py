@@ -36,8 +36,9 @@ class Jobs:
         self._services = services
 
         @huey.task(name="invoice", retries=2, retry_delay=5)
-        def invoice(company_id: int, sales_order_id: int) -> str:
-            return services.invoicing.create_invoice(company_id, sales_order_id).state.value
+        def invoice(company_id: int, sales_order_id: int, number: int | None = None) -> str:
+            # `number` None: a job queued before partial invoicing, meaning the SO's whole-SO invoice
+            return services.invoicing.create_invoice(company_id, sales_order_id, number).state.value
 
         # Status back from QBO goes ahead of bulk invoicing (the soak saw deletions wait behind a 16,000-job
         # queue): a higher priority is dequeued first, on SQLite and Redis alike.
@@ -58,10 +59,10 @@ class Jobs:
             nothing waits for a click. Only connected companies: the others would fail again at once."""
             connected = set(services.connected_companies())
             idle = huey.pending_count() == 0
-            found = [(c, so) for c, so in services.invoicing.unsettled(queue_idle=idle) if c in connected]
-            requeued = [(c, so) for c, so in found if services.invoicing.requeue(c, so)]
-            for company_id, sales_order_id in requeued:
-                invoice(company_id, sales_order_id)
+            found = [(c, so, n) for c, so, n in services.invoicing.unsettled(queue_idle=idle) if c in connected]
+            requeued = [(c, so, n) for c, so, n in found if services.invoicing.requeue(c, so, n)]
+            for company_id, sales_order_id, number in requeued:
+                invoice(company_id, sales_order_id, number)
             due = services.cogs.unsettled() if idle else []  # idle: no COGS job of theirs is waiting
             for company_id, sales_order_id in due:
                 cogs(company_id, sales_order_id)
@@ -82,9 +83,10 @@ class Jobs:
         self._sweep = sweep_now
 
     def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[Any]:
-        """Queue invoicing: the SOs are marked `queued` first (durably), then their jobs are enqueued."""
+        """Queue *invoice all* for these SOs: their whole-SO invoices are marked `queued` first (durably), then
+        their jobs are enqueued. SOs invoiced partly are left out."""
         marked = self._services.invoicing.queue(company_id, sales_order_ids)
-        return [self._invoice(company_id, so_id) for so_id in marked]
+        return [self._invoice(company_id, so_id, number) for so_id, number in marked]
 
     def webhook(self, body: bytes) -> Any:
         return self._webhook(body.decode())

@@ -8,8 +8,10 @@ from invoicebridge.domain import (
     Address,
     Company,
     Customer,
+    Delivery,
     DeliveryStatus,
     InvoiceLink,
+    InvoiceScope,
     InvoiceState,
     LinkEvent,
     OrderRow,
@@ -20,6 +22,8 @@ from invoicebridge.domain import (
 from invoicebridge.store.tables import (
     CompanyRow,
     CustomerRow,
+    DeliveryLineRow,
+    DeliveryRow,
     InvoiceLinkEventRow,
     InvoiceLinkRow,
     OrderLineRow,
@@ -79,9 +83,14 @@ def sales_order(row: SalesOrderRow) -> SalesOrder:
         )
         for r in row.rows
     )
+    deliveries = tuple(
+        Delivery(d.id, d.number, d.delivered_at, {line.row_id: line.quantity for line in d.lines})
+        for d in row.deliveries
+    )
     return SalesOrder(
         row.id, row.company_id, row.number, row.customer_id, address(row.billing_address),
         address(row.shipping_address), row.created_at, row.delivery_deadline, row.currency, rows, row.delivered_at,
+        deliveries,
     )  # fmt: skip
 
 
@@ -100,21 +109,28 @@ def fill_sales_order(row: SalesOrderRow, so: SalesOrder) -> SalesOrderRow:
         line.unit_cost, line.delivered_quantity, line.description = r.unit_cost, r.delivered_quantity, r.description
         lines.append(line)
     row.rows = lines
+    stored = {d.id for d in row.deliveries}
+    for delivery in so.deliveries:  # deliveries are only ever added
+        if delivery.id is None or delivery.id not in stored:
+            made = DeliveryRow(company_id=so.company_id, number=delivery.number, delivered_at=delivery.delivered_at)
+            made.lines = [DeliveryLineRow(row_id=r, quantity=q) for r, q in delivery.quantities.items()]
+            row.deliveries.append(made)
     return row
 
 
 def invoice_link(row: InvoiceLinkRow) -> InvoiceLink:
     history = tuple(LinkEvent(e.at, InvoiceState(e.state), e.note) for e in row.events)
     return InvoiceLink(
-        row.sales_order_id, InvoiceState(row.state), row.generation, row.request_id, row.qbo_invoice_id,
-        row.doc_number, row.sync_token, row.error_code, row.error_message, row.error_detail, history, row.version,
+        row.sales_order_id, InvoiceState(row.state), row.number, InvoiceScope(row.scope),
+        tuple(row.delivery_ids or ()), row.slot, row.request_id, row.qbo_invoice_id, row.doc_number, row.sync_token,
+        row.error_code, row.error_message, row.error_detail, history, row.version,
     )  # fmt: skip
 
 
 def fill_invoice_link(row: InvoiceLinkRow, company_id: int, link: InvoiceLink) -> InvoiceLinkRow:
-    row.company_id, row.sales_order_id, row.state, row.generation = (
-        company_id, link.sales_order_id, link.state.value, link.generation,
-    )  # fmt: skip
+    row.company_id, row.sales_order_id, row.state = company_id, link.sales_order_id, link.state.value
+    row.number, row.scope, row.slot = link.number, link.scope.value, link.slot
+    row.delivery_ids = list(link.delivery_ids)
     row.request_id, row.qbo_invoice_id, row.doc_number, row.sync_token = (
         link.request_id, link.qbo_invoice_id, link.doc_number, link.sync_token,
     )  # fmt: skip

@@ -129,32 +129,47 @@ class SqlCogs:
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def get(self, company_id: int, sales_order_id: int) -> CogsEntry:
-        row = self._row(company_id, sales_order_id)
-        if row is None:
-            return CogsEntry(sales_order_id)
-        return CogsEntry(
-            row.sales_order_id, CogsState(row.state), row.request_id, row.journal_entry_id, row.amount,
-            row.posted_at, row.last_error, row.version,
-        )  # fmt: skip
+    def get(self, company_id: int, sales_order_id: int, delivery_number: int = 0) -> CogsEntry:
+        row = self._row(company_id, sales_order_id, delivery_number)
+        return _cogs(row) if row else CogsEntry(sales_order_id, delivery_number=delivery_number)
+
+    def of_order(self, company_id: int, sales_order_id: int) -> list[CogsEntry]:
+        """Every entry of the SO (its one entry, or one per delivery), in delivery order."""
+        if not is_id(sales_order_id):
+            return []
+        query = select(CogsRow).where(CogsRow.company_id == company_id, CogsRow.sales_order_id == sales_order_id)
+        return [_cogs(row) for row in self._s.scalars(query.order_by(CogsRow.delivery_number))]
 
     def save(self, company_id: int, entry: CogsEntry) -> CogsEntry:
-        row = self._row(company_id, entry.sales_order_id)
+        row = self._row(company_id, entry.sales_order_id, entry.delivery_number)
         if (row.version if row else 0) != entry.version:
             raise Conflict("cogs", "The cost of goods sold entry was changed at the same time.")
         if row is None:
-            row = CogsRow(company_id=company_id, sales_order_id=entry.sales_order_id)
+            row = CogsRow(
+                company_id=company_id, sales_order_id=entry.sales_order_id, delivery_number=entry.delivery_number
+            )
             self._s.add(row)
         row.state, row.request_id, row.journal_entry_id = entry.state.value, entry.request_id, entry.journal_entry_id
         row.amount, row.posted_at, row.last_error = entry.amount, entry.posted_at, entry.last_error
         flush_or_conflict(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
         return replace(entry, version=row.version)
 
-    def _row(self, company_id: int, sales_order_id: int) -> CogsRow | None:
+    def _row(self, company_id: int, sales_order_id: int, delivery_number: int) -> CogsRow | None:
         if not is_id(sales_order_id):
             return None
-        query = select(CogsRow).where(CogsRow.company_id == company_id, CogsRow.sales_order_id == sales_order_id)
+        query = select(CogsRow).where(
+            CogsRow.company_id == company_id,
+            CogsRow.sales_order_id == sales_order_id,
+            CogsRow.delivery_number == delivery_number,
+        )
         return self._s.scalars(query).one_or_none()
+
+
+def _cogs(row: CogsRow) -> CogsEntry:
+    return CogsEntry(
+        row.sales_order_id, CogsState(row.state), row.request_id, row.journal_entry_id, row.amount,
+        row.posted_at, row.last_error, row.version, row.delivery_number,
+    )  # fmt: skip
 
 
 class SqlProcessedEvents:
@@ -184,6 +199,7 @@ def _settings_json(settings: ConnectionSettings) -> dict[str, Any]:
         "mode": settings.mode.value,
         "cogs_account_id": settings.cogs_account_id,
         "inventory_asset_account_id": settings.inventory_asset_account_id,
+        "cogs_per_delivery": settings.cogs_per_delivery,
     }
 
 
@@ -194,6 +210,7 @@ def _settings(data: dict[str, Any]) -> ConnectionSettings:
         AccountingMode(data.get("mode", "plain")),
         data.get("cogs_account_id"),
         data.get("inventory_asset_account_id"),
+        bool(data.get("cogs_per_delivery", False)),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,8 +19,8 @@ from invoicebridge.domain import (
     Company,
     Conflict,
     Customer,
-    InvoiceLink,
     InvoiceState,
+    InvoiceStatus,
     NotFound,
     OrderFilter,
     Page,
@@ -28,7 +28,6 @@ from invoicebridge.domain import (
     ProductVariant,
     SalesOrder,
     TaxRate,
-    new_link,
 )
 from invoicebridge.domain.checks import is_id
 from invoicebridge.store import mapping
@@ -227,7 +226,9 @@ class SqlSalesOrders:
         for condition in _order_conditions(filters):
             query = query.where(condition)
         if filters.invoice_state is not None:
-            query = _with_invoice_state(query, company_id, filters.invoice_state)
+            query = with_invoice_state(query, company_id, filters.invoice_state)
+        if filters.invoice_status is not None:
+            query = with_invoice_status(query, filters.invoice_status)
         return _page(self._s, query, SalesOrderRow.id, page, mapping.sales_order)
 
 
@@ -248,57 +249,18 @@ def _order_conditions(filters: OrderFilter) -> list[Any]:
     return conditions
 
 
-def _with_invoice_state(query: Select[Any], company_id: int, state: InvoiceState) -> Select[Any]:
-    """An SO without a stored link is Not invoiced, hence the outer join."""
-    query = query.outerjoin(
-        InvoiceLinkRow,
-        (InvoiceLinkRow.sales_order_id == SalesOrderRow.id) & (InvoiceLinkRow.company_id == company_id),
-    )
-    if state is InvoiceState.NOT_INVOICED:
-        return query.where((InvoiceLinkRow.id.is_(None)) | (InvoiceLinkRow.state == state.value))
-    return query.where(InvoiceLinkRow.state == state.value)
-
-
-class SqlInvoiceLinks:
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def get(self, company_id: int, sales_order_id: int) -> InvoiceLink:
-        row = self._row(company_id, sales_order_id)
-        return mapping.invoice_link(row) if row else new_link(sales_order_id)
-
-    def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
-        query = select(InvoiceLinkRow).where(
+def with_invoice_state(query: Select[Any], company_id: int, state: InvoiceState) -> Select[Any]:
+    """SOs with an invoice in `state`; for `not_invoiced`, SOs without any live (not deleted) invoice."""
+    unwanted = state is InvoiceState.NOT_INVOICED
+    found = exists().where(
+        and_(
             InvoiceLinkRow.company_id == company_id,
-            InvoiceLinkRow.sales_order_id.in_([i for i in sales_order_ids if is_id(i)]),
+            InvoiceLinkRow.sales_order_id == SalesOrderRow.id,
+            InvoiceLinkRow.state != InvoiceState.DELETED.value if unwanted else InvoiceLinkRow.state == state.value,
         )
-        found = {row.sales_order_id: mapping.invoice_link(row) for row in self._s.scalars(query)}
-        return {so_id: found.get(so_id) or new_link(so_id) for so_id in sales_order_ids}
+    )
+    return query.where(~found if unwanted else found)
 
-    def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
-        query = select(InvoiceLinkRow).where(
-            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.qbo_invoice_id == qbo_invoice_id
-        )
-        row = self._s.scalars(query).first()
-        return mapping.invoice_link(row) if row else None
 
-    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
-        _scoped(self._s, SalesOrderRow, company_id, link.sales_order_id, "sales order")
-        row = self._row(company_id, link.sales_order_id)
-        conflict = Conflict("invoice", "This order's invoice was changed at the same time; try again.")
-        if (row.version if row else 0) != link.version:
-            raise conflict  # changed (or created) since this link was read: optimistic concurrency
-        if row is None:
-            row = InvoiceLinkRow()
-            self._s.add(row)
-        mapping.fill_invoice_link(row, company_id, link)
-        flush_or_conflict(self._s, Conflict("invoice", "This order's invoice was changed at the same time; try again."))
-        return mapping.invoice_link(row)
-
-    def _row(self, company_id: int, sales_order_id: int) -> InvoiceLinkRow | None:
-        if not is_id(sales_order_id):
-            return None
-        query = select(InvoiceLinkRow).where(
-            InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id == sales_order_id
-        )
-        return self._s.scalars(query).one_or_none()
+def with_invoice_status(query: Select[Any], status: InvoiceStatus) -> Select[Any]:
+    return query.where(SalesOrderRow.invoice_status == status.value)

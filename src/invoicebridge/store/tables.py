@@ -1,5 +1,6 @@
 """The schema (SQLAlchemy 2). Every table but `companies` carries company_id; the unique constraints here are
-what make SO numbers, SKUs and one-invoice-link-per-SO hold even under concurrent writers."""
+what make SO numbers, SKUs, one live invoice per delivery and one live invoice per DocNumber slot hold even under
+concurrent writers."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -179,8 +181,18 @@ class SalesOrderRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     delivery_status: Mapped[str] = mapped_column(String(24))  # derived from rows; stored so lists can filter on it
     delivered_at: Mapped[datetime | None]
+    # Partial invoicing: how the SO is being invoiced ("whole", "deliveries" or NULL) and how much of it is on
+    # invoices in QBO (InvoiceStatus), kept with the invoices so lists can filter on them. `invoice_lock` is bumped
+    # first by every transaction that adds, records or deletes an invoice of the SO: the row lock it takes puts
+    # them one after the other (PostgreSQL), and a stale writer's compare-and-set fails (both backends).
+    invoice_scope: Mapped[str | None] = mapped_column(String(16))
+    invoice_status: Mapped[str] = mapped_column(String(24), default="not_invoiced", server_default="not_invoiced")
+    invoice_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rows: Mapped[list[OrderLineRow]] = relationship(
         cascade="all, delete-orphan", order_by="OrderLineRow.position", lazy="selectin"
+    )
+    deliveries: Mapped[list[DeliveryRow]] = relationship(
+        cascade="all, delete-orphan", order_by="DeliveryRow.number", lazy="selectin"
     )
     __table_args__ = (
         UniqueConstraint("company_id", "number", name="uq_sales_orders_company_number"),
@@ -203,13 +215,43 @@ class OrderLineRow(Base):
     description: Mapped[str] = mapped_column(Text)
 
 
+class DeliveryRow(Base):
+    """One shipment of an SO; its lines say how much of each row went out."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    delivered_at: Mapped[datetime]
+    lines: Mapped[list[DeliveryLineRow]] = relationship(
+        cascade="all, delete-orphan", order_by="DeliveryLineRow.id", lazy="selectin"
+    )
+    __table_args__ = (UniqueConstraint("sales_order_id", "number", name="uq_deliveries_order_number"),)
+
+
+class DeliveryLineRow(Base):
+    __tablename__ = "delivery_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    row_id: Mapped[int] = mapped_column(ForeignKey("sales_order_rows.id", ondelete="CASCADE"))
+    quantity: Mapped[Decimal]
+
+
 class InvoiceLinkRow(Base):
+    """One invoice of an SO (DESIGN §3). `number` counts the SO's invoices from 1; `slot` is the DocNumber slot
+    (1: the SO number, k: "-k"), unique among the SO's live invoices."""
+
     __tablename__ = "invoice_links"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = company_fk()
     sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    scope: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[int]
+    # The deliveries it covers, kept for its history (invoiced_deliveries holds them only while it is live).
+    delivery_ids: Mapped[list[int] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))
-    generation: Mapped[int]
     request_id: Mapped[str | None] = mapped_column(String(64))
     qbo_invoice_id: Mapped[str | None] = mapped_column(String(32))
     doc_number: Mapped[str | None] = mapped_column(String(21))
@@ -221,12 +263,34 @@ class InvoiceLinkRow(Base):
     events: Mapped[list[InvoiceLinkEventRow]] = relationship(
         cascade="all, delete-orphan", order_by="InvoiceLinkEventRow.id", lazy="selectin"
     )
+    covers: Mapped[list[InvoicedDeliveryRow]] = relationship(
+        cascade="all, delete-orphan", order_by="InvoicedDeliveryRow.delivery_id", lazy="selectin"
+    )
     __table_args__ = (
-        UniqueConstraint("company_id", "sales_order_id", name="uq_invoice_links_company_order"),
+        UniqueConstraint("company_id", "sales_order_id", "number", name="uq_invoice_links_company_order_number"),
+        Index("ix_invoice_links_company_order", "company_id", "sales_order_id"),
         Index("ix_invoice_links_company_state", "company_id", "state"),
         Index("ix_invoice_links_company_qbo_invoice", "company_id", "qbo_invoice_id"),
+        # One live invoice per DocNumber slot of an SO (a deleted one frees its slot).
+        Index(
+            "uq_invoice_links_live_slot",
+            "sales_order_id",
+            "slot",
+            unique=True,
+            sqlite_where=text("state != 'deleted'"),
+            postgresql_where=text("state != 'deleted'"),
+        ),
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it once, at mapping
+
+
+class InvoicedDeliveryRow(Base):
+    """A delivery on a live invoice. The primary key on delivery_id is the constraint that no quantity is
+    invoiced twice, whatever the concurrency; the row goes when its invoice is deleted in QBO."""
+
+    __tablename__ = "invoiced_deliveries"
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("invoice_links.id", ondelete="CASCADE"), index=True)
 
 
 class InvoiceLinkEventRow(Base):
@@ -298,6 +362,7 @@ class CogsRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = company_fk()
     sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
+    delivery_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: the SO's one entry
     state: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     journal_entry_id: Mapped[str | None] = mapped_column(String(32))
@@ -305,7 +370,11 @@ class CogsRow(Base):
     posted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    __table_args__ = (UniqueConstraint("company_id", "sales_order_id", name="uq_cogs_entries_company_order"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "company_id", "sales_order_id", "delivery_number", name="uq_cogs_entries_company_order_delivery"
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it once, at mapping
 
 

@@ -15,11 +15,11 @@ from invoicebridge.store.access_repositories import (
     SqlUsers,
     SqlWebSessions,
 )
+from invoicebridge.store.invoice_repositories import SqlInvoiceLinks
 from invoicebridge.store.qbo_repositories import SqlAudit, SqlCogs, SqlConnections, SqlProcessedEvents, SqlQboRefs
 from invoicebridge.store.repositories import (
     SqlCompanies,
     SqlCustomers,
-    SqlInvoiceLinks,
     SqlProducts,
     SqlSalesOrders,
     SqlTaxRates,

@@ -1,15 +1,23 @@
-"""The invoice links a sweeper must pick up again: claims left `creating` by a worker that died, and failures
-whose outcome is uncertain (the invoice may exist). One query over the links and their last event."""
+"""What a sweeper must pick up again: invoice claims left `creating` by a worker that died, `queued` invoices whose
+job was lost, failures whose outcome is uncertain (the invoice may exist), and COGS entries due but not posted."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from invoicebridge.store.tables import CogsRow, InvoiceLinkEventRow, InvoiceLinkRow, SalesOrderRow
+from invoicebridge.store.tables import (
+    CogsRow,
+    DeliveryRow,
+    InvoicedDeliveryRow,
+    InvoiceLinkEventRow,
+    InvoiceLinkRow,
+    SalesOrderRow,
+)
 
 
 class SqlUnsettledLinks:
@@ -19,8 +27,8 @@ class SqlUnsettledLinks:
     def find(
         self, claimed_before: datetime, queued_before: datetime, failed_before: datetime,
         uncertain_codes: Iterable[str], limit: int,
-    ) -> list[tuple[int, int]]:  # fmt: skip
-        """(company id, SO id) of links `creating` since before `claimed_before`, `queued` since before
+    ) -> list[tuple[int, int, int]]:  # fmt: skip
+        """(company id, SO id, invoice number) of links `creating` since before `claimed_before`, `queued` since before
         `queued_before`, and failed with an uncertain code since before `failed_before`; oldest first."""
         last = (
             select(InvoiceLinkEventRow.link_id, func.max(InvoiceLinkEventRow.at).label("at"))
@@ -37,33 +45,69 @@ class SqlUnsettledLinks:
             last.c.at < failed_before,
         )
         query = (
-            select(InvoiceLinkRow.company_id, InvoiceLinkRow.sales_order_id)
+            select(InvoiceLinkRow.company_id, InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number)
             .join(last, last.c.link_id == InvoiceLinkRow.id)
             .where(or_(stale, unsure))
             .order_by(last.c.at)
             .limit(limit)
         )
-        return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]
+        return [(company_id, order_id, number) for company_id, order_id, number in self._s.execute(query)]
 
-    def cogs_due(self, company_ids: Iterable[int], limit: int) -> list[tuple[int, int]]:
-        """(company id, SO id) of SOs delivered and invoiced whose COGS entry is missing or not posted, among
-        `company_ids` (those keeping inventory)."""
-        companies = sorted(company_ids)
+    def cogs_due(self, per_order: Iterable[int], per_delivery: Iterable[int], limit: int) -> list[tuple[int, int]]:
+        """(company id, SO id) whose COGS is due and not posted. Among `per_order` (the default rule): SOs fully
+        delivered and invoiced without a posted entry. Among `per_delivery`: SOs with a delivery on an invoice in
+        QBO (or the whole SO invoiced) and no posted entry for that delivery."""
+        found = self._whole_orders_due(sorted(per_order), limit) + self._deliveries_due(sorted(per_delivery), limit)
+        return sorted(set(found))[:limit]
+
+    def _whole_orders_due(self, companies: list[int], limit: int) -> list[tuple[int, int]]:
         if not companies:
             return []
+        posted = self._posted(CogsRow.delivery_number == 0)
         query = (
             select(SalesOrderRow.company_id, SalesOrderRow.id)
-            .join(InvoiceLinkRow, and_(InvoiceLinkRow.sales_order_id == SalesOrderRow.id,
-                                       InvoiceLinkRow.company_id == SalesOrderRow.company_id))
-            .outerjoin(CogsRow, and_(CogsRow.sales_order_id == SalesOrderRow.id,
-                                     CogsRow.company_id == SalesOrderRow.company_id))
             .where(
                 SalesOrderRow.company_id.in_(companies),
                 SalesOrderRow.delivery_status == "delivered",
-                InvoiceLinkRow.state == "invoiced",
-                or_(CogsRow.id.is_(None), CogsRow.state != "posted"),
+                SalesOrderRow.invoice_status == "invoiced",
+                ~posted,
             )
             .order_by(SalesOrderRow.id)
             .limit(limit)
-        )  # fmt: skip
+        )
         return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]
+
+    def _deliveries_due(self, companies: list[int], limit: int) -> list[tuple[int, int]]:
+        if not companies:
+            return []
+        on_invoice = (
+            select(InvoicedDeliveryRow.delivery_id)
+            .join(InvoiceLinkRow, InvoiceLinkRow.id == InvoicedDeliveryRow.link_id)
+            .where(InvoiceLinkRow.state == "invoiced")
+        )
+        whole = exists().where(
+            InvoiceLinkRow.sales_order_id == DeliveryRow.sales_order_id,
+            InvoiceLinkRow.scope == "whole",
+            InvoiceLinkRow.state == "invoiced",
+        )
+        posted = exists().where(
+            CogsRow.sales_order_id == DeliveryRow.sales_order_id,
+            CogsRow.delivery_number == DeliveryRow.number,
+            CogsRow.state == "posted",
+        )
+        query = (
+            select(DeliveryRow.company_id, DeliveryRow.sales_order_id)
+            .where(
+                DeliveryRow.company_id.in_(companies),
+                or_(DeliveryRow.id.in_(on_invoice), whole),
+                ~posted,
+            )
+            .distinct()
+            .order_by(DeliveryRow.sales_order_id)
+            .limit(limit)
+        )
+        return [(company_id, order_id) for company_id, order_id in self._s.execute(query)]
+
+    @staticmethod
+    def _posted(which: Any) -> Any:
+        return exists().where(CogsRow.sales_order_id == SalesOrderRow.id, CogsRow.state == "posted", which)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from invoicebridge.domain import InvoiceBridgeError, NotConnected, SalesOrder, ValidationError
+from invoicebridge.domain import InvoiceBridgeError, NotConnected, ValidationError
 from invoicebridge.domain.connection import RECONNECT_MESSAGE
 from invoicebridge.qbo import errors as qbo
 
@@ -53,8 +53,9 @@ def still_uncertain(explained: Explained) -> Explained:
     return Explained(UNCERTAIN, f"{explained.message} {note}", explained.detail)
 
 
-def explain(error: Exception, order: SalesOrder) -> Explained:
-    """The SO-facing account of `error`; unknown kinds keep their text so nothing is hidden."""
+def explain(error: Exception, doc_number: str) -> Explained:
+    """The SO-facing account of `error` met making the invoice numbered `doc_number` (the SO number, or with a
+    partial invoice's suffix); unknown kinds keep their text so nothing is hidden."""
     detail = _detail(error)
     if isinstance(error, OutcomeUncertain):
         return Explained(
@@ -71,7 +72,7 @@ def explain(error: Exception, order: SalesOrder) -> Explained:
     if isinstance(error, CurrencyMismatch):
         return Explained("currency", str(error), detail)
     if isinstance(error, qbo.DuplicateDocNumber):
-        return Explained(error.code, f"Invoice number {order.number} is already used in QuickBooks.", detail)
+        return Explained(error.code, f"Invoice number {doc_number} is already used in QuickBooks.", detail)
     if isinstance(error, qbo.InvalidReference | qbo.ObjectNotFound) and _about_account(error):
         return Explained(
             error.code,

@@ -1,6 +1,9 @@
-"""Creating an SO's QBO invoice — exactly once, whatever happens (DESIGN §3).
+"""Creating an SO's QBO invoices — each exactly once, whatever happens (DESIGN §3). An SO is invoiced whole
+(*invoice all*) or delivery by delivery; each of its invoices goes through the same three steps.
 
-1. **Claim** (one short transaction): the link moves to `creating` with the request id of (SO, generation).
+0. **Plan** (under the SO's invoicing lock): the whole-SO invoice, or the partial ones for chosen deliveries, are
+   added as links (domain/order_invoices.py says what may be invoiced; the store's constraints make it hold).
+1. **Claim** (one short transaction): the link moves to `creating` with the request id of (SO, invoice number).
    The link row is versioned, so of two workers (or two clicks) only one claim commits; the other sees the
    link as it is. A link left `creating` by a dead worker is resumed after `stale_after`.
 2. **Work** (no transaction open): read what the invoice needs from QBO, match or create customer and items,
@@ -27,8 +30,10 @@ from invoicebridge.domain import (
     Customer,
     InvoiceBridgeError,
     InvoiceLink,
+    InvoiceScope,
     InvoiceState,
     NotConnected,
+    OrderInvoices,
     ProductVariant,
     SalesOrder,
     TaxRate,
@@ -37,21 +42,21 @@ from invoicebridge.domain import (
 from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection, QboPreferences
 from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
-from invoicebridge.qbo.client import QboClient, entity_rows
+from invoicebridge.qbo.client import QboClient
 from invoicebridge.sync import context
 from invoicebridge.sync.explain import (
     UNCERTAIN,
     UNCERTAIN_CODES,
     CurrencyMismatch,
-    OutcomeUncertain,
     explain,
     outcome_uncertain,
     still_uncertain,
 )
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
-from invoicebridge.sync.mapping import Refs, invoice_payload, marker
-from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, quote, tax_codes
-from invoicebridge.sync.ports import UnitOfWorkFactory
+from invoicebridge.sync.invoice_lookup import Unsure
+from invoicebridge.sync.mapping import Refs, invoice_payload
+from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, tax_codes
+from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
 log = logging.getLogger(__name__)
@@ -67,9 +72,11 @@ AfterInvoiced = Callable[[int, int], object]  # (company_id, sales_order_id): e.
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything of ours an SO's invoice is made from, read in one transaction."""
+    """Everything of ours one invoice of an SO is made from, read in one transaction. `order` is the part of the
+    SO the invoice carries (the whole SO, or the rows of its deliveries at the delivered quantities)."""
 
     order: SalesOrder
+    doc_number: str
     customer: Customer
     products: dict[int, ProductVariant]
     rates: dict[int, TaxRate]
@@ -99,24 +106,26 @@ class Invoicing:
         self.retry_uncertain_after = timedelta(minutes=1)
 
     # -- public ----------------------------------------------------------------------------------------
-    def create_invoice(self, company_id: int, sales_order_id: int) -> InvoiceLink:
-        """Invoice one SO; returns its link (invoiced, failed with a reason, or someone else's claim)."""
-        claimed = self._claim(company_id, sales_order_id)
+    def create_invoice(self, company_id: int, sales_order_id: int, number: int | None = None) -> InvoiceLink:
+        """Make one invoice of an SO; returns its link (invoiced, failed with a reason, or someone else's claim).
+        With `number`: that invoice (a partial one planned before, or a retry). Without: the whole SO (*invoice
+        all*), planned first when it has no invoice — InvalidTransition when it is invoiced partly."""
+        claimed = self._claim(company_id, sales_order_id, number)
         if claimed is None:
             with self._uow() as uow:
-                return uow.invoice_links.get(company_id, sales_order_id)
+                return self._current(uow, company_id, sales_order_id, number)
         link, look_first = claimed
         trail = AuditTrail(sales_order_id)
         inputs: Inputs | None = None
         unsure = Unsure(look_first)
         try:
-            inputs = self._inputs(company_id, sales_order_id)
+            inputs = self._inputs(company_id, sales_order_id, link)
             invoice = self._create(inputs, link, trail, unsure)
-        except Exception as error:  # every failure lands on the SO; the SO stays retryable
+        except Exception as error:  # every failure lands on the invoice; it stays retryable
             if not isinstance(error, InvoiceBridgeError | qbo.QboError):
                 log.exception("unexpected error invoicing SO %s of company %s", sales_order_id, company_id)
-            order = inputs.order if inputs else self._order(company_id, sales_order_id)
-            explained = still_uncertain(explain(error, order)) if unsure.now else explain(error, order)
+            doc = inputs.doc_number if inputs else self._doc_number(company_id, link)
+            explained = still_uncertain(explain(error, doc)) if unsure.now else explain(error, doc)
             failed = lambda current: current.fail(explained.code, explained.message, explained.detail, self._now())  # noqa: E731
             return self._record(company_id, link, trail, failed)
         done = self._record(company_id, link, trail, lambda current: _succeeded(current, invoice, self._now()))
@@ -127,35 +136,62 @@ class Invoicing:
                 log.exception("after-invoice step failed for SO %s of company %s", sales_order_id, company_id)
         return done
 
-    def queue(self, company_id: int, sales_order_ids: Sequence[int]) -> list[int]:
-        """Marks these SOs `queued` (in one transaction, before their jobs are put on the queue, so a job lost
-        with its worker is found again by the sweeper). Returns those marked; SOs invoiced or being created are
-        left as they are. NotFound, with nothing marked, when one is not an SO of this company."""
+    def invoice_deliveries(
+        self, company_id: int, sales_order_id: int, delivery_ids: Sequence[int] | None, combine: bool
+    ) -> list[InvoiceLink]:
+        """Partial invoicing: plan one invoice for these deliveries (None: every delivery not invoiced yet), or one
+        each, then make them now. Refuses (ValidationError, InvalidTransition, Conflict) before anything is made
+        when a delivery is unknown or already invoiced, or the SO is invoiced whole."""
+        planned = self.plan_deliveries(company_id, sales_order_id, delivery_ids, combine)
+        return [self.create_invoice(company_id, sales_order_id, link.number) for link in planned]
+
+    def plan_deliveries(
+        self, company_id: int, sales_order_id: int, delivery_ids: Sequence[int] | None, combine: bool
+    ) -> list[InvoiceLink]:
+        """The partial invoices, stored (not invoiced yet) under the SO's lock; see invoice_deliveries."""
+        with self._uow() as uow:
+            uow.invoice_links.lock_order(company_id, sales_order_id)
+            invoices = uow.invoice_links.of_order(company_id, sales_order_id)
+            planned = [
+                uow.invoice_links.add(company_id, link) for link in invoices.plan_deliveries(delivery_ids, combine)
+            ]
+            uow.commit()
+        return planned
+
+    def queue(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """*Invoice all* for many SOs: each one's whole-SO invoice is planned if need be and marked `queued` (in one
+        transaction, before the jobs are put on the queue, so a job lost with its worker is found again by the
+        sweeper). Returns (SO id, invoice number) of those marked; SOs invoiced, being invoiced or invoiced partly
+        are left as they are. NotFound, with nothing marked, when one is not an SO of this company."""
         marked = []
         with self._uow() as uow:
-            links = uow.invoice_links.get_many(company_id, sales_order_ids)
-            for order_id in sales_order_ids:
-                uow.sales_orders.get(company_id, order_id)
-                link = links[order_id]
-                if link.state in (InvoiceState.INVOICED, InvoiceState.CREATING):
+            for order_id in sorted(set(sales_order_ids)):  # one lock order for every caller: no deadlock
+                uow.invoice_links.lock_order(company_id, order_id)
+            for order_id in dict.fromkeys(sales_order_ids):
+                invoices = uow.invoice_links.of_order(company_id, order_id)
+                link = _whole(invoices)
+                if invoices.scope is InvoiceScope.DELIVERIES or (link and link.state in _BUSY_OR_DONE):
                     continue
                 try:
-                    uow.invoice_links.save(company_id, link.queue(self._now()))
+                    if link is None:
+                        link = uow.invoice_links.add(company_id, invoices.plan_whole().queue(self._now()))
+                    else:
+                        uow.invoice_links.save(company_id, link.queue(self._now()))
                 except Conflict:  # a worker claimed it meanwhile: it is in hand
                     continue
-                marked.append(order_id)
+                marked.append((order_id, link.number))
             uow.commit()
         return marked
 
-    def requeue(self, company_id: int, sales_order_id: int) -> bool:
-        """The sweeper's step for one unsettled SO: a dead worker's claim (`creating` past `stale_after`) becomes
-        `queued` and uncertain, so its job looks the invoice up first; a lost `queued` job or an uncertain
-        failure is queued again. True when the SO was queued (then its job must be enqueued), False when it
-        moved on meanwhile. Each SO is queued at most once per round: no flood of duplicate jobs."""
+    def requeue(self, company_id: int, sales_order_id: int, number: int) -> bool:
+        """The sweeper's step for one unsettled invoice: a dead worker's claim (`creating` past `stale_after`)
+        becomes `queued` and uncertain, so its job looks the invoice up first; a lost `queued` job or an uncertain
+        failure is queued again. True when it was queued (then its job must be enqueued), False when it moved on
+        meanwhile. Each invoice is queued at most once per round: no flood of duplicate jobs."""
         now = self._now()
         try:
             with self._uow() as uow:
-                link = uow.invoice_links.get(company_id, sales_order_id)
+                link = uow.invoice_links.get(company_id, sales_order_id, number)
                 if link.state is InvoiceState.CREATING:
                     if link.history and now - link.history[-1].at < self._stale_after:
                         return False  # its worker is alive after all
@@ -170,12 +206,13 @@ class Invoicing:
             return False  # a worker claimed it meanwhile
         return True
 
-    def unsettled(self, queue_idle: bool, limit: int = 500) -> list[tuple[int, int]]:
-        """(company id, SO id) a sweeper must queue again: claims left `creating` past `stale_after` (their
-        worker died); SOs `queued` that long while the job queue is idle (so their job was lost) — or, while it
-        is busy, only after BUSY_QUEUE_PATIENCE (their job may still be waiting: a second job would be harmless,
-        but thousands of them would flood the queue); and failures whose outcome is uncertain, after
-        `retry_uncertain_after`. Each goes through create_invoice, which looks the invoice up before creating."""
+    def unsettled(self, queue_idle: bool, limit: int = 500) -> list[tuple[int, int, int]]:
+        """(company id, SO id, invoice number) a sweeper must queue again: claims left `creating` past
+        `stale_after` (their worker died); invoices `queued` that long while the job queue is idle (so their job
+        was lost) — or, while it is busy, only after BUSY_QUEUE_PATIENCE (their job may still be waiting: a second
+        job would be harmless, but thousands of them would flood the queue); and failures whose outcome is
+        uncertain, after `retry_uncertain_after`. Each goes through create_invoice, which looks the invoice up
+        before creating."""
         now = self._now()
         queued_before = now - (self._stale_after if queue_idle else max(self._stale_after * 10, BUSY_QUEUE_PATIENCE))
         with self._uow() as uow:
@@ -183,9 +220,17 @@ class Invoicing:
                 now - self._stale_after, queued_before, now - self.retry_uncertain_after, UNCERTAIN_CODES, limit
             )
 
-    def preview(self, company_id: int, sales_order_id: int) -> Preview:
-        """The exact payload and the matches, creating nothing (items or customers to be created are shown)."""
-        inputs = self._inputs(company_id, sales_order_id)
+    def preview(self, company_id: int, sales_order_id: int, delivery_ids: Sequence[int] | None = None) -> Preview:
+        """The exact payload and the matches, creating nothing (items or customers to be created are shown): of the
+        SO's next invoice — the whole SO, or with `delivery_ids` one invoice for those deliveries."""
+        with self._uow() as uow:
+            invoices = uow.invoice_links.of_order(company_id, sales_order_id)
+        if delivery_ids is None:
+            whole = _whole(invoices)
+            link = whole if whole is not None and whole.state is not InvoiceState.INVOICED else invoices.plan_whole()
+        else:
+            link = invoices.plan_deliveries(delivery_ids, combine=True)[0]
+        inputs = self._inputs(company_id, sales_order_id, link)
         trail = AuditTrail(sales_order_id)
         client, prefs = self._client(inputs, trail)
         matcher = Matcher(client, company_id, inputs.connection.settings, prefs)
@@ -193,10 +238,10 @@ class Invoicing:
         items = matcher.items(list(inputs.products.values()), create=False)
         refs = _refs(inputs, prefs, customer, items)
         with self._uow() as uow:
-            request_id = _next_request_id(company_id, uow.invoice_links.get(company_id, sales_order_id))
             uow.audit.add(company_id, trail.take())  # the preview's look-ups are QBO requests too
             uow.commit()
-        payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id)
+        request_id = _next_request_id(company_id, link)
+        payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
         return Preview(payload, customer, list(items.values()))
 
     def audit(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
@@ -206,17 +251,22 @@ class Invoicing:
             return uow.audit.for_order(company_id, sales_order_id)
 
     # -- 1. claim --------------------------------------------------------------------------------------
-    def _claim(self, company_id: int, sales_order_id: int) -> tuple[InvoiceLink, bool] | None:
+    def _claim(self, company_id: int, sales_order_id: int, number: int | None) -> tuple[InvoiceLink, bool] | None:
         """The claimed link and whether the invoice may already exist (look it up before creating)."""
         now = self._now()
         try:
             with self._uow() as uow:
-                uow.sales_orders.get(company_id, sales_order_id)  # NotFound for an SO of another company
-                link = uow.invoice_links.get(company_id, sales_order_id)
-                if link.state is InvoiceState.INVOICED:
+                if number is None:
+                    link = _plan_whole(uow, company_id, sales_order_id)
+                else:
+                    uow.sales_orders.get(company_id, sales_order_id)  # NotFound for an SO of another company
+                    link = uow.invoice_links.get(company_id, sales_order_id, number)
+                if link.state in (InvoiceState.INVOICED, InvoiceState.DELETED):
+                    uow.commit()  # a whole-SO invoice planned just now stays planned
                     return None
                 resumed = link.state is InvoiceState.CREATING
                 if resumed and link.history and now - link.history[-1].at < self._stale_after:
+                    uow.commit()
                     return None  # someone is creating it right now
                 claimed = link.resume(now) if resumed else link.start(_next_request_id(company_id, link), now)
                 saved = uow.invoice_links.save(company_id, claimed)
@@ -226,10 +276,17 @@ class Invoicing:
         except Conflict:
             return None  # another worker's claim committed first
 
+    def _current(self, uow: UnitOfWork, company_id: int, sales_order_id: int, number: int | None) -> InvoiceLink:
+        if number is not None:
+            return uow.invoice_links.get(company_id, sales_order_id, number)
+        invoices = uow.invoice_links.of_order(company_id, sales_order_id)
+        return _whole(invoices) or invoices.current
+
     # -- 2. work ---------------------------------------------------------------------------------------
-    def _inputs(self, company_id: int, sales_order_id: int) -> Inputs:
+    def _inputs(self, company_id: int, sales_order_id: int, link: InvoiceLink) -> Inputs:
         with self._uow() as uow:
-            order = uow.sales_orders.get(company_id, sales_order_id)
+            invoices = uow.invoice_links.of_order(company_id, sales_order_id)
+            order, doc_number = invoices.part(link), invoices.doc_number(link)
             connection = uow.connections.get(company_id)
             if connection is None:
                 raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
@@ -242,7 +299,7 @@ class Invoicing:
             customer = uow.customers.get(company_id, order.customer_id)
             remembered = uow.qbo_refs.get(company_id, CUSTOMER, order.customer_id)
             timezone = uow.companies.get(company_id).timezone
-        return Inputs(order, customer, products, all_rates, connection, remembered, timezone)
+        return Inputs(order, doc_number, customer, products, all_rates, connection, remembered, timezone)
 
     def _client(self, inputs: Inputs, trail: AuditTrail) -> tuple[QboClient, QboPreferences]:
         client = self._clients(inputs.connection, trail)
@@ -260,7 +317,8 @@ class Invoicing:
         items = matcher.items(list(inputs.products.values()), create=True)
         self._remember(order.company_id, matcher)
         assert link.request_id is not None
-        payload = invoice_payload(order, _refs(inputs, prefs, customer, items), prefs, _zone(inputs), link.request_id)
+        refs = _refs(inputs, prefs, customer, items)
+        payload = invoice_payload(order, refs, prefs, _zone(inputs), link.request_id, inputs.doc_number)
         if unsure.now and (found := unsure.look_up(client, order, link.request_id, payload)) is not None:
             return found
         try:
@@ -291,7 +349,7 @@ class Invoicing:
         move: Callable[[InvoiceLink], InvoiceLink],
     ) -> InvoiceLink:
         with self._uow() as uow:
-            current = uow.invoice_links.get(company_id, claimed.sales_order_id)
+            current = uow.invoice_links.get(company_id, claimed.sales_order_id, claimed.number)
             uow.audit.add(company_id, trail.take())
             if current.state is not InvoiceState.CREATING or current.request_id != claimed.request_id:
                 uow.commit()  # the link moved on meanwhile (a resumed claim finished first): keep its result
@@ -300,9 +358,25 @@ class Invoicing:
             uow.commit()
             return saved
 
-    def _order(self, company_id: int, sales_order_id: int) -> SalesOrder:
+    def _doc_number(self, company_id: int, link: InvoiceLink) -> str:
         with self._uow() as uow:
-            return uow.sales_orders.get(company_id, sales_order_id)
+            return uow.invoice_links.of_order(company_id, link.sales_order_id).doc_number(link)
+
+
+_BUSY_OR_DONE = (InvoiceState.INVOICED, InvoiceState.CREATING)
+
+
+def _whole(invoices: OrderInvoices) -> InvoiceLink | None:
+    """The SO's live whole-SO invoice, if it has one."""
+    return next((link for link in invoices.live if link.scope is InvoiceScope.WHOLE), None)
+
+
+def _plan_whole(uow: UnitOfWork, company_id: int, sales_order_id: int) -> InvoiceLink:
+    """The SO's whole-SO invoice, planned (stored, not invoiced) when it has none. InvalidTransition when the SO
+    is invoiced partly. Takes the SO's invoicing lock: call it first in its transaction."""
+    uow.invoice_links.lock_order(company_id, sales_order_id)
+    invoices = uow.invoice_links.of_order(company_id, sales_order_id)
+    return _whole(invoices) or uow.invoice_links.add(company_id, invoices.plan_whole())
 
 
 def _next_request_id(company_id: int, link: InvoiceLink) -> str:
@@ -311,7 +385,7 @@ def _next_request_id(company_id: int, link: InvoiceLink) -> str:
     if link.request_id and not refused:
         return link.request_id
     attempts = sum(1 for event in link.history if event.state is InvoiceState.CREATING and "creating" in event.note)
-    return request_id_for(company_id, link.sales_order_id, link.generation, attempts + 1 if link.request_id else 1)
+    return request_id_for(company_id, link.sales_order_id, link.number, attempts + 1 if link.request_id else 1)
 
 
 def _succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> InvoiceLink:
@@ -322,42 +396,6 @@ def _refs(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items:
     lines, txn_code = tax_codes(inputs.order, inputs.rates, inputs.connection.settings, prefs)
     item_ids = {vid: match.qbo_id or f"(new item {match.sku})" for vid, match in items.items()}
     return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)
-
-
-@dataclass
-class Unsure:
-    """Whether the SO's invoice may exist in QBO right now. True from the start when an earlier attempt left it
-    open (a resumed claim, an uncertain failure); True while a create went unanswered; False once a look-up
-    settled it. Any failure while it is True is recorded as uncertain, whatever failed."""
-
-    now: bool
-
-    def look_up(
-        self, client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any],
-        cause: Exception | None = None,
-    ) -> dict[str, Any] | None:  # fmt: skip
-        """The invoice an earlier attempt made, or None when certainly none; OutcomeUncertain when the look-up
-        itself fails, since then nobody knows."""
-        self.now = True
-        try:
-            found = _find_by_marker(client, order, request_id, payload)
-        except qbo.QboError as failed:
-            raise OutcomeUncertain(cause or failed, failed) from failed
-        self.now = False
-        return found
-
-
-def _find_by_marker(
-    client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Our invoice, if an earlier attempt made it: same customer and date, our marker in PrivateNote
-    (PrivateNote is not queryable in QBO, so we filter the day's invoices of that customer)."""
-    where = f"CustomerRef = {quote(payload['CustomerRef']['value'])} AND TxnDate = {quote(payload['TxnDate'])}"
-    wanted = marker(order, request_id)
-    for invoice in entity_rows(client.query(f"SELECT * FROM Invoice WHERE {where} MAXRESULTS 1000"), "Invoice"):
-        if invoice.get("PrivateNote") == wanted:
-            return invoice
-    return None
 
 
 def _zone(inputs: Inputs) -> ZoneInfo:

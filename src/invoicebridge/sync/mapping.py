@@ -38,9 +38,11 @@ def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def invoice_payload(
-    order: SalesOrder, refs: Refs, prefs: QboPreferences, zone: ZoneInfo, request_id: str
-) -> dict[str, Any]:
-    """The QBO Invoice body for `order` (tax-exclusive; amounts Decimal)."""
+    order: SalesOrder, refs: Refs, prefs: QboPreferences, zone: ZoneInfo, request_id: str,
+    doc_number: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The QBO Invoice body for `order` — an SO, or the part of it one invoice carries (tax-exclusive; amounts
+    Decimal). `doc_number` (default: the SO number) is used when the company has custom transaction numbers."""
     body: dict[str, Any] = {
         "CustomerRef": {"value": refs.customer_id},
         "TxnDate": order.created_at.astimezone(zone).date().isoformat(),
@@ -49,7 +51,7 @@ def invoice_payload(
         "Line": [_line(order, index, refs) for index in range(len(order.rows))],
     }
     if prefs.custom_txn_numbers:
-        body["DocNumber"] = order.number
+        body["DocNumber"] = doc_number or order.number
     for key, address in (("BillAddr", order.billing_address), ("ShipAddr", order.shipping_address)):
         if not address.is_empty():
             body[key] = _address(address)

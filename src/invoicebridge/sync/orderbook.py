@@ -19,6 +19,7 @@ from invoicebridge.domain import (
     InvoiceState,
     NotFound,
     OrderFilter,
+    OrderInvoices,
     Page,
     PageRequest,
     Problem,
@@ -43,8 +44,16 @@ Clock = Callable[[], datetime]
 class OrderView:
     """An SO with where it stands in QBO: what every screen and API response shows."""
 
-    order: SalesOrder
-    link: InvoiceLink
+    invoices: OrderInvoices
+
+    @property
+    def order(self) -> SalesOrder:
+        return self.invoices.order
+
+    @property
+    def link(self) -> InvoiceLink:
+        """The invoice to show for the SO as a whole (its newest live one, else the next one)."""
+        return self.invoices.current
 
 
 class OrderBook:
@@ -211,6 +220,7 @@ class OrderBook:
     def update_sales_order(self, company_id: int, order_id: int, **changes: Any) -> SalesOrder:
         """Change an SO that has not been invoiced or delivered. Raises ValidationError, Conflict, NotFound."""
         with self._uow() as uow:
+            uow.invoice_links.lock_order(company_id, order_id)  # no invoice is planned while the SO changes
             current = uow.sales_orders.get(company_id, order_id)
             _refuse_if_locked(uow, company_id, current)
             rows = changes.pop("rows", None)
@@ -248,38 +258,47 @@ class OrderBook:
 
     def get_sales_order(self, company_id: int, order_id: int) -> OrderView:
         with self._uow() as uow:
-            order = uow.sales_orders.get(company_id, order_id)
-            return OrderView(order, uow.invoice_links.get(company_id, order_id))
+            return OrderView(uow.invoice_links.of_order(company_id, order_id))
 
     def get_sales_order_by_number(self, company_id: int, number: str) -> OrderView:
         with self._uow() as uow:
             order = uow.sales_orders.get_by_number(company_id, number)
             if order is None or order.id is None:
                 raise NotFound("sales order", number)
-            return OrderView(order, uow.invoice_links.get(company_id, order.id))
+            return OrderView(uow.invoice_links.of_order(company_id, order.id))
 
     def list_sales_orders(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[OrderView]:
         with self._uow() as uow:
             uow.companies.get(company_id)
             orders = uow.sales_orders.list(company_id, filters, page)
-            links = uow.invoice_links.get_many(company_id, [o.id for o in orders.items if o.id is not None])
-            views = tuple(OrderView(o, links[o.id]) for o in orders.items if o.id is not None)
+            links = uow.invoice_links.of_orders(company_id, [o.id for o in orders.items if o.id is not None])
+            views = tuple(OrderView(OrderInvoices(o, links[o.id])) for o in orders.items if o.id is not None)
             return Page(views, orders.next_after)
 
     def record_delivery(
         self, company_id: int, order_id: int, deliveries: Mapping[int, object], at: datetime | None = None
     ) -> SalesOrder:
-        """Add delivered quantities (partial or full). Raises ValidationError for over-delivery or unknown rows."""
+        """Add delivered quantities (partial or full), as one new delivery. Raises ValidationError for
+        over-delivery or unknown rows."""
         with self._uow() as uow:
+            uow.invoice_links.lock_order(company_id, order_id)  # deliveries are numbered one after the other
             current = uow.sales_orders.get(company_id, order_id)
             stored = uow.sales_orders.update(current.record_delivery(deliveries, at or self._clock()))
             uow.commit()
         return stored
 
-    def invoice_link(self, company_id: int, order_id: int) -> InvoiceLink:
+    def invoice_link(self, company_id: int, order_id: int, number: int | None = None) -> InvoiceLink:
+        """The SO's invoice `number`; without one, the invoice that stands for the SO as a whole (OrderView.link)."""
         with self._uow() as uow:
-            uow.sales_orders.get(company_id, order_id)
-            return uow.invoice_links.get(company_id, order_id)
+            invoices = uow.invoice_links.of_order(company_id, order_id)
+            if number is None:
+                return invoices.current
+            return uow.invoice_links.get(company_id, order_id, number)
+
+    def invoices(self, company_id: int, order_id: int) -> OrderInvoices:
+        """The SO with every invoice it has had."""
+        with self._uow() as uow:
+            return uow.invoice_links.of_order(company_id, order_id)
 
 
 def _merge(current: object, changes: Mapping[str, object], names: Sequence[str]) -> dict[str, object]:
@@ -396,9 +415,11 @@ def _refuse_taken_number(uow: UnitOfWork, company_id: int, number: str) -> None:
 
 def _refuse_if_locked(uow: UnitOfWork, company_id: int, order: SalesOrder) -> None:
     assert order.id is not None
-    link = uow.invoice_links.get(company_id, order.id)
-    if link.state in (InvoiceState.CREATING, InvoiceState.INVOICED):
-        raise Conflict("invoice", f"Sales order {order.number} is '{link.status_text}' and can no longer be changed.")
+    for link in uow.invoice_links.of_order(company_id, order.id).live:
+        if link.state in (InvoiceState.CREATING, InvoiceState.INVOICED):
+            raise Conflict(
+                "invoice", f"Sales order {order.number} is '{link.status_text}' and can no longer be changed."
+            )
     if any(row.delivered_quantity > 0 for row in order.rows):
         raise Conflict("delivery", f"Sales order {order.number} has deliveries and can no longer be changed.")
 

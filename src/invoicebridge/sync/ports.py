@@ -15,6 +15,7 @@ from invoicebridge.domain import (
     Customer,
     InvoiceLink,
     OrderFilter,
+    OrderInvoices,
     Page,
     PageRequest,
     ProductVariant,
@@ -118,19 +119,37 @@ class SalesOrderRepository(Protocol):
 
 
 class InvoiceLinkRepository(Protocol):
-    def get(self, company_id: int, sales_order_id: int) -> InvoiceLink:
-        """The stored link, or a Not invoiced one when none is stored."""
+    """An SO's invoices. Adding one, and recording that one was invoiced or deleted, happen under the SO's
+    invoicing lock; the store's constraints keep a delivery (and a DocNumber slot) on one live invoice."""
+
+    def lock_order(self, company_id: int, sales_order_id: int) -> None:
+        """Take the SO's invoicing lock for the rest of the transaction: the first write of a transaction that
+        decides what to invoice. NotFound for another company's SO."""
         ...
 
-    def get_many(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, InvoiceLink]:
-        """The links of these SOs (Not invoiced ones for SOs without a stored link)."""
+    def of_order(self, company_id: int, sales_order_id: int) -> OrderInvoices:
+        """The SO with every invoice it has had, read fresh. NotFound for another company's SO."""
+        ...
+
+    def of_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, tuple[InvoiceLink, ...]]:
+        """Every invoice of each of these SOs, oldest first."""
+        ...
+
+    def get(self, company_id: int, sales_order_id: int, number: int) -> InvoiceLink:
+        """The SO's invoice `number`. Raises NotFound."""
         ...
 
     def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
-        """The link pointing at this QBO invoice, if any."""
+        """The invoice pointing at this QBO invoice (the live one first), if any."""
         ...
 
-    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink: ...
+    def add(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
+        """A new invoice of an SO. Raises Conflict when a concurrent request took its number, slot or a delivery."""
+        ...
+
+    def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
+        """A transition of a stored invoice. Raises Conflict when it changed since it was read."""
+        ...
 
 
 class ConnectionRepository(Protocol):
@@ -155,7 +174,8 @@ class AuditRepository(Protocol):
 
 
 class CogsRepository(Protocol):
-    def get(self, company_id: int, sales_order_id: int) -> CogsEntry: ...
+    def get(self, company_id: int, sales_order_id: int, delivery_number: int = 0) -> CogsEntry: ...
+    def of_order(self, company_id: int, sales_order_id: int) -> list[CogsEntry]: ...
     def save(self, company_id: int, entry: CogsEntry) -> CogsEntry:
         """Raises Conflict when another worker changed it meanwhile."""
         ...
@@ -182,12 +202,14 @@ class UnsettledLinkRepository(Protocol):
     def find(
         self, claimed_before: datetime, queued_before: datetime, failed_before: datetime,
         uncertain_codes: Iterable[str], limit: int,
-    ) -> list[tuple[int, int]]:  # fmt: skip
-        """(company id, SO id) of stale `creating` claims, lost `queued` jobs and uncertain failures."""
+    ) -> list[tuple[int, int, int]]:  # fmt: skip
+        """(company id, SO id, invoice number) of stale `creating` claims, lost `queued` jobs and uncertain
+        failures."""
         ...
 
-    def cogs_due(self, company_ids: Iterable[int], limit: int) -> list[tuple[int, int]]:
-        """(company id, SO id) delivered and invoiced, COGS entry missing or unposted, among these companies."""
+    def cogs_due(self, per_order: Iterable[int], per_delivery: Iterable[int], limit: int) -> list[tuple[int, int]]:
+        """(company id, SO id) whose COGS is due and not posted: SOs delivered and invoiced, among the companies
+        `per_order`; SOs with a delivery on an invoice in QBO and no posted entry for it, among `per_delivery`."""
         ...
 
 

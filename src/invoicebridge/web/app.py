@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from invoicebridge.bootstrap import Container
-from invoicebridge.web import access_api, api, errors, orders_api, pages, qbo_api, webhooks
+from invoicebridge.web import access_api, api, errors, invoices_api, orders_api, pages, qbo_api, webhooks
 from invoicebridge.web.auth import CallerDep
 from invoicebridge.web.headers import SecurityHeaders
 from invoicebridge.web.limits import BodyLimit
@@ -34,7 +34,15 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
     app.add_middleware(SecurityHeaders, hsts=container.settings.behind_tls)
     errors.install(app)
-    for router in (api.router, orders_api.router, qbo_api.router, access_api.router, pages.router, webhooks.router):
+    for router in (
+        api.router,
+        orders_api.router,
+        qbo_api.router,
+        invoices_api.router,
+        access_api.router,
+        pages.router,
+        webhooks.router,
+    ):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger")
     app.mount("/static", StaticFiles(directory=str(files("invoicebridge.web") / "static")), name="static")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from invoicebridge.domain import DeliveryStatus, InvoiceState, OrderFilter
+from invoicebridge.domain import DeliveryStatus, InvoiceState, InvoiceStatus, OrderFilter
 from invoicebridge.web.api import ERRORS, changes
 from invoicebridge.web.auth import MAX_ID, MemberCompany, ObjectId
 from invoicebridge.web.deps import Book, JobQueue, Paging
@@ -36,13 +36,18 @@ def list_sales_orders(
     company_id: MemberCompany,
     book: Book,
     page: Paging,
-    invoice_state: InvoiceState | None = None,
+    invoice_state: Annotated[
+        InvoiceState | None, Query(description="SOs with an invoice in this state (not_invoiced: with none)")
+    ] = None,
     delivery_status: DeliveryStatus | None = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     created_from: Annotated[ZonedTime | None, Query(description="inclusive")] = None,
     created_to: Annotated[ZonedTime | None, Query(description="exclusive")] = None,
+    invoice_status: Annotated[
+        InvoiceStatus | None, Query(description="not, partly or fully on invoices in QuickBooks")
+    ] = None,
 ) -> PageOut[SalesOrderOut]:
-    filters = OrderFilter(invoice_state, delivery_status, customer_id, created_from, created_to)
+    filters = OrderFilter(invoice_state, delivery_status, customer_id, created_from, created_to, invoice_status)
     found = book.list_sales_orders(company_id, filters, page)
     return PageOut(items=[SalesOrderOut.of(v) for v in found.items], next_after=found.next_after)
 
@@ -75,9 +80,8 @@ def record_delivery(
     deliveries: dict[int, object] = {}
     for line in body.rows:
         deliveries[line.row_id] = line.quantity
-    order = book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
-    if order.delivery_status is DeliveryStatus.DELIVERED:
-        jobs.cogs(company_id, order_id)  # accounting with inventory: COGS once delivered and invoiced
+    book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
+    jobs.cogs(company_id, order_id)  # accounting with inventory: COGS once delivered (or per delivery) and invoiced
     return SalesOrderOut.of(book.get_sales_order(company_id, order_id))
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
+from invoicebridge.sync.invoicing import Preview
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
 from invoicebridge.web.schemas import Id, InvoiceOut
@@ -45,7 +46,8 @@ class ConnectionOut(BaseModel):
             last_refresh_error=connection.last_refresh_error,
             settings={"revenue_account_id": s.revenue_account_id, "mode": s.mode.value,
                       "tax_mapping": {str(k): v for k, v in s.tax_mapping.items()},
-                      "cogs_account_id": s.cogs_account_id, "inventory_asset_account_id": s.inventory_asset_account_id},
+                      "cogs_account_id": s.cogs_account_id, "inventory_asset_account_id": s.inventory_asset_account_id,
+                      "cogs_per_delivery": s.cogs_per_delivery},
             preferences=None if prefs is None else {
                 "custom_txn_numbers": prefs.custom_txn_numbers, "multicurrency": prefs.multicurrency,
                 "home_currency": prefs.home_currency, "default_terms_id": prefs.default_terms_id,
@@ -61,6 +63,9 @@ class SettingsIn(BaseModel):
     mode: AccountingMode = AccountingMode.PLAIN
     cogs_account_id: str | None = None
     inventory_asset_account_id: str | None = None
+    cogs_per_delivery: bool = Field(
+        False, description="accounting with inventory: one COGS entry per invoiced delivery instead of one per SO"
+    )
 
 
 class InvoiceManyIn(BaseModel):
@@ -126,7 +131,12 @@ def settings_choices(company_id: AdminCompany, app: App) -> dict[str, Any]:
 @router.put(PREFIX + "/qbo/settings")
 def save_settings(company_id: AdminCompany, body: SettingsIn, app: App) -> ConnectionOut:
     settings = ConnectionSettings(
-        body.revenue_account_id, body.tax_mapping, body.mode, body.cogs_account_id, body.inventory_asset_account_id
+        body.revenue_account_id,
+        body.tax_mapping,
+        body.mode,
+        body.cogs_account_id,
+        body.inventory_asset_account_id,
+        body.cogs_per_delivery,
     )
     return ConnectionOut.of(app.connecting.save_settings(company_id, settings))
 
@@ -134,17 +144,18 @@ def save_settings(company_id: AdminCompany, body: SettingsIn, app: App) -> Conne
 # -- invoicing -------------------------------------------------------------------------------------------
 @router.post(PREFIX + "/sales-orders/{order_id}/invoice")
 def create_invoice(company_id: MemberCompany, order_id: ObjectId, app: App) -> LinkedInvoiceOut:
-    """Create the SO's QBO invoice now (idempotent: an invoiced SO answers with its invoice)."""
+    """*Invoice all*: create the QBO invoice of the whole SO now (idempotent: an invoiced SO answers with its
+    invoice). Refused while the SO is invoiced delivery by delivery (`…/invoices`)."""
     return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id))
 
 
 @router.post(PREFIX + "/invoices", status_code=status.HTTP_202_ACCEPTED)
 def create_invoices(company_id: MemberCompany, body: InvoiceManyIn, app: App) -> dict[str, Any]:
-    """Queue invoicing for many SOs; watch each SO's invoice status."""
+    """Queue *invoice all* for many SOs; watch each SO's invoice status. SOs already invoiced, being invoiced or
+    invoiced delivery by delivery are left as they are (`queued` counts the others)."""
     for order_id in body.sales_order_ids:
         app.orderbook.get_sales_order(company_id, order_id)  # refuse unknown SOs before queueing anything
-    app.jobs.invoice(company_id, body.sales_order_ids)
-    return {"queued": len(body.sales_order_ids)}
+    return {"queued": len(app.jobs.invoice(company_id, body.sales_order_ids))}
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/link")
@@ -154,8 +165,12 @@ def invoice_with_link(company_id: MemberCompany, order_id: ObjectId, app: App) -
 
 @router.get(PREFIX + "/sales-orders/{order_id}/invoice/preview")
 def preview_invoice(company_id: MemberCompany, order_id: ObjectId, app: App) -> dict[str, Any]:
-    """The exact invoice payload and the matches, creating nothing in QuickBooks."""
-    preview = app.invoicing.preview(company_id, order_id)
+    """The exact payload of the SO's whole-SO invoice and the matches, creating nothing in QuickBooks (a partial
+    invoice's: `…/invoices-preview?deliveries=…`)."""
+    return preview_body(app.invoicing.preview(company_id, order_id))
+
+
+def preview_body(preview: Preview) -> dict[str, Any]:
     return {
         "payload": _plain(preview.payload),
         "customer": {"qbo_id": preview.customer.qbo_id, "how": preview.customer.how,

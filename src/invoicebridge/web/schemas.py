@@ -16,9 +16,13 @@ from invoicebridge.domain import (
     Address,
     Company,
     Customer,
+    Delivery,
     DeliveryStatus,
     InvoiceLink,
+    InvoiceScope,
     InvoiceState,
+    InvoiceStatus,
+    OrderInvoices,
     OrderRow,
     ProductVariant,
     RowInput,
@@ -274,7 +278,9 @@ class LinkEventOut(BaseModel):
 class InvoiceOut(BaseModel):
     state: InvoiceState
     status: str = Field(description='what users see: "Not invoiced", "Invoice created (QBO)", …')
-    generation: int
+    number: int = Field(description="counts the SO's invoices from 1 (deleted ones included)")
+    scope: InvoiceScope = Field(description="whole: the whole SO; deliveries: the deliveries in delivery_ids")
+    delivery_ids: list[int]
     qbo_invoice_id: str | None
     doc_number: str | None
     error_code: str | None
@@ -285,11 +291,31 @@ class InvoiceOut(BaseModel):
     @classmethod
     def of(cls, link: InvoiceLink) -> InvoiceOut:
         return cls(
-            state=link.state, status=link.status_text, generation=link.generation,
-            qbo_invoice_id=link.qbo_invoice_id, doc_number=link.doc_number, error_code=link.error_code,
-            error_message=link.error_message, error_detail=link.error_detail,
+            state=link.state, status=link.status_text, number=link.number, scope=link.scope,
+            delivery_ids=list(link.delivery_ids), qbo_invoice_id=link.qbo_invoice_id, doc_number=link.doc_number,
+            error_code=link.error_code, error_message=link.error_message, error_detail=link.error_detail,
             history=[LinkEventOut(at=e.at, state=e.state, note=e.note) for e in link.history],
         )  # fmt: skip
+
+
+class DeliveryRowOut(BaseModel):
+    row_id: int
+    quantity: QuantityOut
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    number: int = Field(description="counts the SO's deliveries from 1")
+    delivered_at: datetime
+    rows: list[DeliveryRowOut]
+    invoice_number: int | None = Field(description="the live invoice covering this delivery, if any")
+
+    @classmethod
+    def of(cls, delivery: Delivery, invoices: OrderInvoices) -> DeliveryOut:
+        covering = invoices.invoice_of(delivery.id or 0)
+        rows = [DeliveryRowOut(row_id=r, quantity=q) for r, q in delivery.quantities.items()]
+        return cls(id=delivery.id or 0, number=delivery.number, delivered_at=delivery.delivered_at, rows=rows,
+                   invoice_number=covering.number if covering else None)  # fmt: skip
 
 
 class SalesOrderOut(BaseModel):
@@ -305,7 +331,12 @@ class SalesOrderOut(BaseModel):
     delivery_status: DeliveryStatus
     delivered_at: datetime | None
     rows: list[RowOut]
-    invoice: InvoiceOut
+    invoice: InvoiceOut = Field(description="the invoice standing for the SO: its newest live one, else the next")
+    invoice_status: InvoiceStatus = Field(description="how much of the SO is on invoices in QuickBooks")
+    invoice_status_text: str = Field(description='"Not invoiced", "Partly invoiced (1 of 3 rows, …)", …')
+    invoiced_amount: MoneyOut = Field(description="Σ quantity × price on invoices in QuickBooks, before tax")
+    invoices: list[InvoiceOut] = Field(description="every invoice of the SO, oldest first (deleted ones too)")
+    deliveries: list[DeliveryOut]
 
     @classmethod
     def of(cls, view: OrderView) -> SalesOrderOut:
@@ -315,7 +346,10 @@ class SalesOrderOut(BaseModel):
             billing_address=AddressBody.of(so.billing_address), shipping_address=AddressBody.of(so.shipping_address),
             created_at=so.created_at, delivery_deadline=so.delivery_deadline, currency=so.currency, total=so.total,
             delivery_status=so.delivery_status, delivered_at=so.delivered_at, rows=[RowOut.of(r) for r in so.rows],
-            invoice=InvoiceOut.of(view.link),
+            invoice=InvoiceOut.of(view.link), invoice_status=view.invoices.status,
+            invoice_status_text=view.invoices.status_text, invoiced_amount=view.invoices.invoiced_amount,
+            invoices=[InvoiceOut.of(link) for link in view.invoices.links],
+            deliveries=[DeliveryOut.of(d, view.invoices) for d in so.deliveries],
         )  # fmt: skip
 
 

@@ -40,10 +40,10 @@ def test_deleted_in_qbo_is_not_invoiced_within_seconds_by_webhook(make_world: Wo
         time.sleep(0.05)
     elapsed = time.monotonic() - started
     assert elapsed < 5
-    again = world.invoice(order)  # and it can be invoiced again: a new invoice, a new generation
+    again = world.invoice(order)  # and it can be invoiced again: a new invoice, with the next number
     assert again.state is InvoiceState.INVOICED
     assert again.qbo_invoice_id != link.qbo_invoice_id
-    assert again.generation == 2
+    assert again.number == 2
 
 
 def test_a_forged_webhook_is_refused(make_world: WorldFactory) -> None:

@@ -10,7 +10,8 @@ from tests.contract.invoicing.conftest import World, WorldFactory
 from invoicebridge.bootstrap import utc_now
 from invoicebridge.domain import InvoiceState, SalesOrder
 from invoicebridge.sync.gateway import AuditTrail
-from invoicebridge.sync.invoicing import Invoicing, Unsure
+from invoicebridge.sync.invoice_lookup import Unsure
+from invoicebridge.sync.invoicing import Invoicing
 
 
 def _invoices_for(world: World, order: SalesOrder) -> list[dict[str, object]]:
@@ -89,9 +90,9 @@ def test_a_worker_that_died_mid_create_is_resumed_without_a_second_invoice(make_
     world.inject("ignore_requestid", match="invoice", method="POST", count=None)
     # A worker claims the SO and its create reaches QBO; the worker dies before it records anything.
     dying = world.app.invoicing
-    claimed = dying._claim(world.company_id, order.id)  # stopping between the three steps
+    claimed = dying._claim(world.company_id, order.id, None)  # stopping between the three steps
     assert claimed is not None
-    dying._create(dying._inputs(world.company_id, order.id), claimed[0], AuditTrail(), Unsure(False))
+    dying._create(dying._inputs(world.company_id, order.id, claimed[0]), claimed[0], AuditTrail(), Unsure(False))
     assert world.app.orderbook.invoice_link(world.company_id, order.id).state is InvoiceState.CREATING
     assert len(_invoices_for(world, order)) == 1
     # A fresh claim is left alone; a stale one is resumed, finding the invoice by its marker.

@@ -11,7 +11,7 @@ from tests.contract.invoicing.conftest import World, WorldFactory
 from invoicebridge.domain import InvoiceState, SalesOrder
 from invoicebridge.domain.records import CogsState
 from invoicebridge.sync.gateway import AuditTrail
-from invoicebridge.sync.invoicing import Unsure
+from invoicebridge.sync.invoice_lookup import Unsure
 
 
 def _invoices_for(world: World, order: SalesOrder) -> list[dict[str, object]]:
@@ -27,9 +27,10 @@ def sweep(world: World) -> int:
 def _die_mid_create(world: World, order: SalesOrder) -> None:
     """A worker claims the SO, its create reaches QBO, and it dies before recording anything."""
     invoicing = world.app.invoicing
-    claimed = invoicing._claim(world.company_id, order.id or 0)
+    claimed = invoicing._claim(world.company_id, order.id or 0, None)
     assert claimed is not None
-    invoicing._create(invoicing._inputs(world.company_id, order.id or 0), claimed[0], AuditTrail(), Unsure(False))
+    inputs = invoicing._inputs(world.company_id, order.id or 0, claimed[0])
+    invoicing._create(inputs, claimed[0], AuditTrail(), Unsure(False))
 
 
 def test_a_claim_left_by_a_dead_worker_is_resumed_by_the_sweeper(make_world: WorldFactory) -> None:
@@ -81,7 +82,7 @@ def test_a_queued_job_lost_with_its_worker_is_queued_again(make_world: WorldFact
     """The SO was marked queued and its job taken by a worker that was killed before it claimed the SO."""
     world = make_world(claim_stale_seconds=1)
     order = world.order(world.customer("Lost Job Co"))
-    assert world.app.invoicing.queue(world.company_id, [order.id or 0]) == [order.id]  # the job itself is lost
+    assert world.app.invoicing.queue(world.company_id, [order.id or 0]) == [(order.id, 1)]  # the job itself is lost
     link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
     assert (link.state, link.status_text) == (InvoiceState.QUEUED, "Invoice queued…")
     assert sweep(world) == 0

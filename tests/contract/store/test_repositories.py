@@ -20,6 +20,7 @@ from invoicebridge.domain import (
     SalesOrder,
     new_company,
     new_customer,
+    new_link,
     new_product,
     new_sales_order,
     new_tax_rate,
@@ -193,13 +194,14 @@ def test_invoice_links_filter_and_keep_their_history(uow_factory: Factory) -> No
         uow.commit()
     assert first.id is not None
     with uow_factory() as uow:
-        link = uow.invoice_links.get(ids["company"], first.id)
-        assert link.state is InvoiceState.NOT_INVOICED
-        link = link.start("ib-1", T0).succeed("145", "SO-A", "0", T0 + timedelta(seconds=1))
+        link = uow.invoice_links.of_order(ids["company"], first.id).current
+        assert (link.state, link.number) == (InvoiceState.NOT_INVOICED, 1)
+        link = uow.invoice_links.add(ids["company"], link.start("ib-1", T0))
+        link = link.succeed("145", "SO-A", "0", T0 + timedelta(seconds=1))
         uow.invoice_links.save(ids["company"], link)
         uow.commit()
     with uow_factory() as uow:
-        loaded = uow.invoice_links.get(ids["company"], first.id)
+        loaded = uow.invoice_links.get(ids["company"], first.id, 1)
         invoiced = uow.sales_orders.list(
             ids["company"], OrderFilter(invoice_state=InvoiceState.INVOICED), PageRequest()
         )
@@ -212,15 +214,22 @@ def test_invoice_links_filter_and_keep_their_history(uow_factory: Factory) -> No
     assert [o.number for o in not_invoiced.items] == ["SO-B"]
 
 
-def test_invoice_link_of_another_companys_order_cannot_be_saved(uow_factory: Factory) -> None:
+def test_invoice_link_of_another_companys_order_cannot_be_added_or_saved(uow_factory: Factory) -> None:
     ids = seed(uow_factory)
     with uow_factory() as uow:
         order = uow.sales_orders.add(make_order(ids, "SO-A"))
+        assert order.id
+        link = uow.invoice_links.add(ids["company"], new_link(order.id))
         uow.commit()
     with uow_factory() as uow:
-        link = uow.invoice_links.get(ids["company"], order.id or 0).start("ib-1", T0)
         with pytest.raises(NotFound):
-            uow.invoice_links.save(ids["other"], link)
+            uow.invoice_links.add(ids["other"], new_link(order.id, number=2))
+        with pytest.raises((NotFound, Conflict)):  # no such invoice in that company
+            uow.invoice_links.save(ids["other"], link.start("ib-1", T0))
+        with pytest.raises(NotFound):
+            uow.invoice_links.lock_order(ids["other"], order.id)
+        with pytest.raises(NotFound):
+            uow.invoice_links.get(ids["other"], order.id, 1)
 
 
 def test_delivery_deadline_round_trips_as_a_date(uow_factory: Factory) -> None:

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicebridge.domain import InvalidTransition, InvoiceLink, InvoiceState, new_link, request_id_for
+from invoicebridge.domain import (
+    InvalidTransition,
+    InvoiceLink,
+    InvoiceScope,
+    InvoiceState,
+    new_link,
+    request_id_for,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 Step = Callable[[InvoiceLink], InvoiceLink]
@@ -31,6 +38,7 @@ REACH: dict[InvoiceState, list[str]] = {
     InvoiceState.CREATING: ["start"],
     InvoiceState.INVOICED: ["start", "succeed"],
     InvoiceState.FAILED: ["start", "fail"],
+    InvoiceState.DELETED: ["start", "succeed", "invoice_deleted"],
 }
 
 LEGAL = {
@@ -43,7 +51,7 @@ LEGAL = {
     (InvoiceState.CREATING, "succeed"): InvoiceState.INVOICED,
     (InvoiceState.CREATING, "fail"): InvoiceState.FAILED,
     (InvoiceState.FAILED, "start"): InvoiceState.CREATING,
-    (InvoiceState.INVOICED, "invoice_deleted"): InvoiceState.NOT_INVOICED,
+    (InvoiceState.INVOICED, "invoice_deleted"): InvoiceState.DELETED,  # final: its part is invoiced anew
 }
 ILLEGAL = [(state, step) for state in InvoiceState for step in STEPS if (state, step) not in LEGAL]
 
@@ -66,8 +74,8 @@ def test_each_legal_transition_moves_to_its_state_and_adds_one_history_event(sta
     assert after.history[-1].note
 
 
-def test_there_are_twenty_illegal_transitions_and_ten_legal_ones() -> None:
-    assert (len(ILLEGAL), len(LEGAL)) == (20, 10)
+def test_there_are_twenty_six_illegal_transitions_and_ten_legal_ones() -> None:
+    assert (len(ILLEGAL), len(LEGAL)) == (26, 10)
 
 
 @pytest.mark.parametrize(("state", "step"), ILLEGAL)
@@ -85,15 +93,17 @@ def test_each_illegal_transition_is_refused_and_says_what_the_link_is(state: Inv
         (InvoiceState.CREATING, "Creating invoice…"),
         (InvoiceState.INVOICED, "Invoice created (QBO)"),
         (InvoiceState.FAILED, "Invoice failed"),
+        (InvoiceState.DELETED, "Deleted in QuickBooks"),
     ],
 )
 def test_status_text_is_what_the_sell_screen_shows(state: InvoiceState, text: str) -> None:
     assert link_in(state).status_text == text
 
 
-def test_a_new_link_is_not_invoiced_generation_one_without_history() -> None:
+def test_a_new_link_is_the_first_whole_so_invoice_not_invoiced_without_history() -> None:
     link = new_link(7)
-    assert (link.sales_order_id, link.state, link.generation, link.history) == (7, InvoiceState.NOT_INVOICED, 1, ())
+    assert (link.sales_order_id, link.state, link.number, link.history) == (7, InvoiceState.NOT_INVOICED, 1, ())
+    assert (link.scope, link.delivery_ids, link.slot, link.live) == (InvoiceScope.WHOLE, (), 1, True)
 
 
 def test_starting_keeps_the_request_id_and_success_keeps_the_qbo_invoice() -> None:
@@ -111,20 +121,23 @@ def test_failure_keeps_code_message_and_detail_for_the_so_card() -> None:
     )
 
 
-def test_retry_after_failure_clears_the_error_and_keeps_the_generation() -> None:
+def test_retry_after_failure_clears_the_error_and_keeps_the_number() -> None:
     failed = link_in(InvoiceState.FAILED)
     retried = failed.start("ib-1-so-7-g1", T0 + timedelta(minutes=1))
     assert (retried.error_code, retried.error_message, retried.error_detail) == (None, None, None)
-    assert retried.generation == failed.generation
+    assert retried.number == failed.number
     assert [e.state for e in retried.history] == [InvoiceState.CREATING, InvoiceState.FAILED, InvoiceState.CREATING]
 
 
-def test_invoice_deleted_in_qbo_forgets_the_invoice_and_counts_a_new_generation() -> None:
+def test_an_invoice_deleted_in_qbo_is_final_keeps_its_history_and_frees_its_part() -> None:
     link = link_in(InvoiceState.INVOICED).invoice_deleted(T0)
-    assert (link.state, link.generation) == (InvoiceState.NOT_INVOICED, 2)
-    assert (link.request_id, link.qbo_invoice_id, link.doc_number, link.sync_token) == (None, None, None, None)
-    again = link.start(request_id_for(1, 7, link.generation), T0).succeed("146", "SO-7", "0", T0)
-    assert (again.qbo_invoice_id, again.generation, len(again.history)) == ("146", 2, 5)
+    assert (link.state, link.number, link.live) == (InvoiceState.DELETED, 1, False)
+    assert (link.qbo_invoice_id, link.doc_number) == ("145", "SO-7")  # a repeated notice finds it, changes nothing
+    assert "145 deleted in QuickBooks" in link.history[-1].note
+    with pytest.raises(InvalidTransition):
+        link.start("ib-1-so-7-g1", T0)  # invoicing the part again is a new invoice, with the next number
+    again = new_link(7, number=2).start(request_id_for(1, 7, 2), T0).succeed("146", "SO-7", "0", T0)
+    assert (again.qbo_invoice_id, again.request_id) == ("146", "ib-1-so-7-g2")
 
 
 def test_transitions_leave_the_original_link_untouched() -> None:

@@ -68,14 +68,13 @@ def test_failed_link_keeps_the_reason_and_can_be_retried() -> None:
     retried = link.start("r", NOW)
     assert retried.state is InvoiceState.CREATING
     assert retried.error_code is None
-    assert retried.generation == link.generation
+    assert retried.number == link.number
 
 
-def test_deleting_the_invoice_in_qbo_sets_the_order_back_with_a_new_generation() -> None:
+def test_deleting_the_invoice_in_qbo_ends_that_invoice_and_frees_its_part() -> None:
     link = new_link(1).start("r", NOW).succeed("145", None, "0", NOW).invoice_deleted(NOW)
-    assert link.state is InvoiceState.NOT_INVOICED
-    assert link.generation == 2
-    assert link.qbo_invoice_id is None
+    assert (link.state, link.live, link.number) == (InvoiceState.DELETED, False, 1)
+    assert link.qbo_invoice_id == "145"
     assert "deleted" in link.history[-1].note
 
 

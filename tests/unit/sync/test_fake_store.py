@@ -19,6 +19,7 @@ from invoicebridge.domain import (
     SalesOrder,
     new_company,
     new_customer,
+    new_link,
     new_product,
     new_sales_order,
 )
@@ -129,14 +130,29 @@ def test_two_first_links_for_one_order_conflict_like_the_unique_constraint(facto
         uow.commit()
     assert order.id
     with factory() as first, factory() as second:
-        first.invoice_links.save(company, first.invoice_links.get(company, order.id).start("r1", T0))
-        link = second.invoice_links.get(company, order.id).start("r2", T0)
-        second.invoice_links.save(company, link)
+        first.invoice_links.add(company, new_link(order.id).start("r1", T0))
+        second.invoice_links.add(company, new_link(order.id).start("r2", T0))
+        first.commit()
+        with pytest.raises(Conflict, match="being invoiced already"):
+            second.commit()
+    with factory() as uow:
+        assert uow.invoice_links.get(company, order.id, 1).request_id == "r1"
+
+
+def test_two_claims_of_one_link_conflict_like_the_versioned_row(factory: Factory, company: int) -> None:
+    with factory() as uow:
+        order = uow.sales_orders.add(so(company, "SO-2"))
+        assert order.id
+        uow.invoice_links.add(company, new_link(order.id))
+        uow.commit()
+    with factory() as first, factory() as second:
+        first.invoice_links.save(company, first.invoice_links.get(company, order.id, 1).start("r1", T0))
+        second.invoice_links.save(company, second.invoice_links.get(company, order.id, 1).start("r2", T0))
         first.commit()
         with pytest.raises(Conflict, match="same time"):
             second.commit()
     with factory() as uow:
-        assert uow.invoice_links.get(company, order.id).request_id == "r1"
+        assert uow.invoice_links.get(company, order.id, 1).request_id == "r1"
 
 
 def test_an_added_order_gets_new_row_ids_and_an_update_keeps_its_own(factory: Factory, company: int) -> None:

@@ -1,0 +1,67 @@
+"""/api/companies/{company_id}/sales-orders/{order_id}/invoices: an SO's invoices (partial invoicing) — list
+them, read one, invoice delivered parts (one invoice for the chosen deliveries, or one each), retry one, and
+preview a partial invoice. *Invoice all* stays `POST …/invoice` (qbo_api.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST
+from invoicebridge.web.api import ERRORS
+from invoicebridge.web.auth import App, MemberCompany, ObjectId
+from invoicebridge.web.qbo_api import LinkedInvoiceOut, linked, preview_body
+from invoicebridge.web.schemas import Id
+
+router = APIRouter(prefix="/api/companies/{company_id}/sales-orders/{order_id}", tags=["invoices"], responses=ERRORS)
+
+
+class PartialInvoiceIn(BaseModel):
+    deliveries: list[Id] | None = Field(
+        None,
+        max_length=MAX_DELIVERIES_PER_REQUEST,
+        description="delivery ids to invoice; omitted: every delivery of the SO not invoiced yet",
+    )
+    combine: bool = Field(True, description="true: one invoice for all of them; false: one invoice per delivery")
+
+
+@router.get("/invoices")
+def list_invoices(company_id: MemberCompany, order_id: ObjectId, app: App) -> list[LinkedInvoiceOut]:
+    """Every invoice of the SO, oldest first (deleted ones too: their history stays)."""
+    invoices = app.orderbook.invoices(company_id, order_id)
+    return [linked(app, company_id, link) for link in invoices.links]
+
+
+@router.get("/invoices/{number}")
+def get_invoice(company_id: MemberCompany, order_id: ObjectId, number: ObjectId, app: App) -> LinkedInvoiceOut:
+    return linked(app, company_id, app.orderbook.invoice_link(company_id, order_id, number))
+
+
+@router.post("/invoices", status_code=status.HTTP_201_CREATED)
+def invoice_deliveries(
+    company_id: MemberCompany, order_id: ObjectId, body: PartialInvoiceIn, app: App
+) -> list[LinkedInvoiceOut]:
+    """Invoice delivered parts of the SO now. Refused, with nothing made, when a delivery is unknown or already on
+    an invoice, when nothing delivered is left to invoice, or when the SO is invoiced as a whole. Each invoice made
+    answers with its state: invoiced, or failed with the reason (then retry it)."""
+    made = app.invoicing.invoice_deliveries(company_id, order_id, body.deliveries, body.combine)
+    return [linked(app, company_id, link) for link in made]
+
+
+@router.post("/invoices/{number}/retry")
+def retry_invoice(company_id: MemberCompany, order_id: ObjectId, number: ObjectId, app: App) -> LinkedInvoiceOut:
+    """Try one of the SO's invoices again now (idempotent: an invoiced one answers with its invoice)."""
+    return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id, number))
+
+
+@router.get("/invoices-preview")
+def preview_partial_invoice(
+    company_id: MemberCompany,
+    order_id: ObjectId,
+    app: App,
+    deliveries: Annotated[list[Id], Query(min_length=1, max_length=MAX_DELIVERIES_PER_REQUEST)],
+) -> dict[str, Any]:
+    """The exact payload of one invoice for these deliveries, and the matches, creating nothing in QuickBooks."""
+    return preview_body(app.invoicing.preview(company_id, order_id, deliveries))
