@@ -21,7 +21,7 @@ from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import login_url, tokens, users
 from invoicebridge.cli_keys import keys
 from invoicebridge.demo import ensure_demo_admin, seed_demo
-from invoicebridge.domain import InvoiceBridgeError, PageRequest
+from invoicebridge.domain import InvoiceBridgeError, InvoiceLink, InvoiceScope, InvoiceState, PageRequest
 from invoicebridge.jobs import worker as worker_module
 from invoicebridge.settings import Settings
 from invoicebridge.store.migrate import upgrade
@@ -153,8 +153,17 @@ def worker(
 def invoice(
     numbers: Annotated[list[str], typer.Argument(help="SO numbers, e.g. SO-1001")],
     company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
+    delivered: Annotated[
+        bool, typer.Option("--delivered", help="invoice what was delivered and is not invoiced yet (partial invoicing)")
+    ] = False,
+    separate: Annotated[
+        bool, typer.Option("--separate", help="with --delivered: one invoice per delivery instead of one for all")
+    ] = False,
 ) -> None:
-    """Create the QuickBooks invoice of each SO now and print the outcome and the link."""
+    """Create the QuickBooks invoice of each SO now (the whole SO, or with --delivered its delivered parts) and
+    print the outcome and the link."""
+    if separate and not delivered:
+        raise typer.BadParameter("--separate goes with --delivered", param_hint="--separate")
     container = build(_settings(), migrate=True)
     failed = 0
     try:
@@ -162,24 +171,34 @@ def invoice(
         for number in numbers:
             try:
                 order = container.orderbook.get_sales_order_by_number(company_id, number).order
+                links = (
+                    container.invoicing.invoice_deliveries(company_id, order.id or 0, None, combine=not separate)
+                    if delivered
+                    else [container.invoicing.create_invoice(company_id, order.id or 0)]
+                )
             except InvoiceBridgeError as error:
                 err.print(f"{number}: [red]{error}[/red]")
                 failed += 1
                 continue
-            link = container.invoicing.create_invoice(company_id, order.id or 0)
-            url = container.invoice_url(company_id, link.qbo_invoice_id)
-            if link.qbo_invoice_id:
-                console.print(f"{number}: {link.status_text} — invoice {link.doc_number or link.qbo_invoice_id}  {url}")
-            else:
-                failed += 1
-                reason = f" — {link.error_message}" if link.error_message else ""
-                console.print(f"{number}: [yellow]{link.status_text}[/yellow]{reason}")
-                if link.error_detail:
-                    console.print(f"  {link.error_detail}", style="dim")
+            failed += sum(not _print_invoice(container, company_id, number, link) for link in links)
     finally:
         container.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _print_invoice(container: Container, company_id: int, number: str, link: InvoiceLink) -> bool:
+    """One line per invoice (and the detail of a failure); True when it exists in QuickBooks."""
+    url = container.invoice_url(company_id, link.qbo_invoice_id)
+    part = "" if link.scope is InvoiceScope.WHOLE else f" (deliveries {', '.join(map(str, link.delivery_ids))})"
+    if link.qbo_invoice_id and link.state is InvoiceState.INVOICED:
+        console.print(f"{number}{part}: {link.status_text} — invoice {link.doc_number or link.qbo_invoice_id}  {url}")
+        return True
+    reason = f" — {link.error_message}" if link.error_message else ""
+    console.print(f"{number}{part}: [yellow]{link.status_text}[/yellow]{reason}")
+    if link.error_detail:
+        console.print(f"  {link.error_detail}", style="dim")
+    return False
 
 
 def _print_demo_login(container: Container, company_id: int, env_file: Path) -> None:

@@ -24,7 +24,7 @@ from invoicebridge.domain.invoice_link import (
     InvoiceStatus,
     new_link,
 )
-from invoicebridge.domain.money import plain, to_cents
+from invoicebridge.domain.money import to_cents
 from invoicebridge.domain.orders import SO_NUMBER_MAX, SalesOrder
 
 MAX_DELIVERIES_PER_REQUEST = 200
@@ -104,7 +104,7 @@ class OrderInvoices:
         total = sum((to_cents(row.amount) for row in self.order.rows), Decimal(0))
         return (
             f"Partly invoiced ({self.rows_invoiced} of {len(self.order.rows)} rows, "
-            f"{plain(self.invoiced_amount)} of {plain(total)} {self.order.currency})"
+            f"{self.invoiced_amount:,.2f} of {total:,.2f} {self.order.currency})"
         )
 
     @property

@@ -190,6 +190,25 @@ def test_demo_serves_the_sample_orders_and_invoices_them_in_its_sandbox(tmp_path
         assert result.exit_code == 0, result.output
         assert "SO-1002: Invoice created (QBO)" in result.output
 
+        # Partial invoicing from the CLI: what was delivered, and only that.
+        waiting = "delivery_status=not_shipped&invoice_status=not_invoiced&limit=1"
+        so = httpx.get(f"{api}/sales-orders?{waiting}", headers=bearer).json()["items"][0]
+        first_row = so["rows"][0]
+        shipped = {"rows": [{"row_id": first_row["id"], "quantity": "1"}]}
+        assert httpx.post(f"{api}/sales-orders/{so['id']}/deliveries", headers=bearer, json=shipped).status_code == 200
+        env = ["--env-file", str(tmp_path / "invoicebridge.env")]
+        result = CliRunner().invoke(app, [*env, "invoice", so["number"], "--delivered"])
+        assert result.exit_code == 0, result.output
+        assert f"{so['number']} (deliveries " in result.output and "Invoice created (QBO)" in result.output
+        again = CliRunner().invoke(app, [*env, "invoice", so["number"], "--delivered"])
+        assert again.exit_code == 1 and "already invoiced" in again.output  # nothing delivered is left
+        whole = CliRunner().invoke(app, [*env, "invoice", so["number"]])
+        assert whole.exit_code == 1 and "can no longer be invoiced as a whole" in " ".join(whole.output.split())
+        after = httpx.get(f"{api}/sales-orders/{so['id']}", headers=bearer).json()
+        assert after["invoice_status"] == ("partly_invoiced" if len(so["rows"]) > 1 or first_row["quantity"] != "1"
+                                           else "invoiced")  # fmt: skip
+        assert [i["scope"] for i in after["invoices"]] == ["deliveries"]
+
         realm = made["url"].split("realmId=")[1]
         deleted = httpx.post(f"http://127.0.0.1:{sandbox}/app/invoice/delete",
                              data={"txnId": made["qbo_invoice_id"], "realmId": realm})  # fmt: skip
