@@ -40,7 +40,7 @@ def log_in(client: Browser, email: str, password: str = PASSWORD) -> str:
     Returns that token."""
     answer = client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
-    home = client.get("/")
+    home = client.get("/", follow_redirects=True)  # a person of one company lands on its Sell screen
     found = CSRF.search(home.text)
     assert found, home.text
     client.headers["X-CSRF-Token"] = found.group(1)

@@ -224,8 +224,8 @@ class FakeSalesOrders(_Scoped):
         return next((o for o in self._all(company_id) if o.number == number), None)
 
     def list(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[SalesOrder]:  # type: ignore[override]
-        links = self._w.rows["links"]
-        return _page([o for o in self._all(company_id) if _matches(o, filters, links)], page)
+        links, customers = self._w.rows["links"], self._w.rows["customers"]
+        return _page([o for o in self._all(company_id) if _matches(o, filters, links, customers)], page)
 
     def _number_rows(self, order: SalesOrder, keep: frozenset[int | None]) -> SalesOrder:
         rows = tuple(
@@ -246,7 +246,7 @@ def _taken(work: Work, table: str, obj: Any, key: Callable[[Any], object]) -> bo
     return any(other.id != obj.id and key(other) == key(obj) for other in work.candidates(table))
 
 
-def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
+def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any], customers: dict[int, Any]) -> bool:
     invoices = OrderInvoices(order, _links_of(links, order.company_id, order.id or 0))
     if f.invoice_state is InvoiceState.NOT_INVOICED:
         state_ok = not invoices.live
@@ -259,7 +259,13 @@ def _matches(order: SalesOrder, f: OrderFilter, links: dict[int, Any]) -> bool:
         and (f.customer_id is None or order.customer_id == f.customer_id)
         and (f.created_from is None or order.created_at >= f.created_from)
         and (f.created_to is None or order.created_at < f.created_to)
+        and (not (f.search or "").strip() or _found(order, (f.search or "").strip().lower(), customers))
     )
+
+
+def _found(order: SalesOrder, term: str, customers: dict[int, Any]) -> bool:
+    customer = customers.get(order.customer_id)
+    return term in order.number.lower() or (customer is not None and term in customer.display_name.lower())
 
 
 def _links_of(rows: dict[int, Any], company_id: int, sales_order_id: int) -> tuple[InvoiceLink, ...]:

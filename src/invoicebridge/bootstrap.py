@@ -3,6 +3,7 @@ time, and nothing is fetched from the network while building (discovery is read 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from invoicebridge.store.migrate import upgrade
 from invoicebridge.store.tokens import SqlTokenVault
 from invoicebridge.store.unit_of_work import SqlUnitOfWork
 from invoicebridge.sync.api_tokens import ApiTokens
+from invoicebridge.sync.bulk_runs import BulkRuns
 from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.connecting import Connecting
 from invoicebridge.sync.gateway import ClientFactory, Recorder
@@ -57,15 +59,24 @@ class Container:
     people: People
     sessions: Sessions
     api_tokens: ApiTokens
+    bulk_runs: BulkRuns
 
     def invoice_url(self, company_id: int, qbo_invoice_id: str | None) -> str | None:
         """The link that opens the invoice in QBO (or in qbo_sandbox's own UI for the local environment)."""
+        return self.invoice_urls(company_id)(qbo_invoice_id)
+
+    def invoice_urls(self, company_id: int) -> Callable[[str | None], str | None]:
+        """invoice_url for many invoices of one company, reading its connection once (a list page's rows)."""
         connection = self.connecting.connection(company_id)
-        if connection is None or qbo_invoice_id is None:
-            return None
         local = self.settings.qbo_environment == "local"
         base = self.settings.qbo_sandbox_url.rstrip("/") if local else None
-        return invoice_url(self.settings.qbo_environment, connection.realm_id, qbo_invoice_id, sandbox_base=base)
+
+        def url(qbo_invoice_id: str | None) -> str | None:
+            if connection is None or qbo_invoice_id is None:
+                return None
+            return invoice_url(self.settings.qbo_environment, connection.realm_id, qbo_invoice_id, sandbox_base=base)
+
+        return url
 
     def close(self) -> None:
         self.http.close()
@@ -97,7 +108,7 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         tokens = VaultTokenSource(connection.company_id, vault, oauth, unit_of_work, utc_now)
         return QboClient(config, connection.realm_id, tokens, client, on_exchange=recorder)
 
-    cogs = Cogs(unit_of_work, clients, utc_now)
+    cogs = Cogs(unit_of_work, clients, utc_now, stale_after=timedelta(seconds=settings.claim_stale_seconds))
     invoicing = Invoicing(unit_of_work, clients, utc_now, stale_after=timedelta(seconds=settings.claim_stale_seconds))
     reconcile = Reconcile(unit_of_work, clients, utc_now)
 
@@ -118,4 +129,5 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
         Connecting(unit_of_work, vault, oauth, clients, utc_now, secret_key), invoicing, cogs, reconcile, jobs,
         People(unit_of_work, utc_now), Sessions(unit_of_work, utc_now, policy), ApiTokens(unit_of_work, utc_now),
+        BulkRuns(unit_of_work, utc_now),
     )  # fmt: skip

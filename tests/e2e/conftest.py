@@ -26,3 +26,15 @@ def chromium() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield browser
         browser.close()
+
+
+# The web app's screens are tested against a served company connected to a sandbox company (the contract tier's
+# world); `site` gives it with the browser.
+from tests.contract.invoicing.conftest import WorldFactory, make_world  # noqa: E402, F401  (a fixture)
+from tests.e2e.screens_support import Site  # noqa: E402
+
+
+@pytest.fixture
+def site(make_world: WorldFactory, chromium: Browser) -> Site:  # noqa: F811
+    """A served company (US sample company, connected, settings complete) and the browser."""
+    return Site(make_world(serve=True), chromium)

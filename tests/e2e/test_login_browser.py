@@ -46,14 +46,14 @@ def log_in(page: Page, base: str, password: str = PASSWORD) -> None:
     page.click("button[type=submit]")
 
 
-def test_a_person_logs_in_sees_their_companies_and_logs_out(site: tuple[str, int], page: Page) -> None:
-    base, _ = site
+def test_a_person_logs_in_lands_on_their_companys_sell_screen_and_logs_out(site: tuple[str, int], page: Page) -> None:
+    base, company = site
     log_in(page, base, "not the password at all")
     assert page.locator(".error").inner_text() == "Wrong e-mail or password."
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    assert page.url == f"{base}/"
-    assert "Acme Tools" in page.locator("table").inner_text()
+    assert page.url == f"{base}/c/{company}/sell"  # one company: its Sell screen is the home page
+    assert "Acme Tools" in page.locator("nav.company").inner_text()
     page.screenshot(path=str(SHOTS / "home.png"))
     page.click("text=Log out")
     assert page.url == f"{base}/login"

@@ -142,10 +142,14 @@ class OrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     invoice_status: InvoiceStatus | None = None  # not, partly or fully invoiced
+    search: str | None = None  # a piece of the SO number or of the customer's name, any case
 
     def __post_init__(self) -> None:
-        """Refuses naive times (they cannot be compared with stored, zoned ones) and non-id customers."""
+        """Refuses naive times (they cannot be compared with stored, zoned ones), non-id customers and searches
+        that are too long or not text."""
         check = checks.Checker()
+        if self.search is not None:
+            check.run("search", partial(_search_text, self.search), None)
         for name in ("created_from", "created_to"):
             value = getattr(self, name)
             if value is not None:
@@ -153,6 +157,15 @@ class OrderFilter:
         if self.customer_id is not None:
             check.run("customer_id", partial(checks.identifier, self.customer_id, "customer_id", "The customer"), 0)
         check.done()
+
+
+MAX_SEARCH = 100
+
+
+def _search_text(value: object) -> str:
+    if not isinstance(value, str) or len(value) > MAX_SEARCH or not value.isprintable():
+        raise ValidationError.single("search", f"Search for up to {MAX_SEARCH} printable characters.")
+    return value
 
 
 def so_number(value: object, field: str = "number") -> str:

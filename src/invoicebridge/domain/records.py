@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -46,17 +46,29 @@ class CogsEntry:
     last_error: str | None = None
     version: int = 0  # the stored version this entry was read at (0: never stored)
     delivery_number: int = 0
+    claimed_at: datetime | None = None  # a worker is posting it since then (None: nobody is)
 
-    def start(self, request_id: str, amount: Decimal) -> CogsEntry:
+    def claimed_by_another(self, now: datetime, stale_after: timedelta) -> bool:
+        """Whether a worker claimed it recently and may still be posting it (then it is left alone)."""
+        return self.claimed_at is not None and now - self.claimed_at < stale_after
+
+    def start(self, request_id: str, amount: Decimal, at: datetime) -> CogsEntry:
         if self.state is CogsState.POSTED:
             raise InvalidTransition("The cost of goods sold of this order is already posted.")
-        return replace(self, state=CogsState.POSTING, request_id=self.request_id or request_id, amount=amount)
+        return replace(
+            self, state=CogsState.POSTING, request_id=self.request_id or request_id, amount=amount, claimed_at=at
+        )
 
     def posted(self, journal_entry_id: str, at: datetime) -> CogsEntry:
-        return replace(self, state=CogsState.POSTED, journal_entry_id=journal_entry_id, posted_at=at, last_error=None)
+        return replace(
+            self, state=CogsState.POSTED, journal_entry_id=journal_entry_id, posted_at=at, last_error=None,
+            claimed_at=None,
+        )  # fmt: skip
 
     def failed(self, error: str) -> CogsEntry:
-        return replace(self, last_error=error)
+        """Posting failed, its outcome maybe unknown: it stays `posting` (the next attempt looks first) and is
+        released at once for that attempt."""
+        return replace(self, last_error=error, claimed_at=None)
 
 
 def cogs_request_id(company_id: int, sales_order_id: int, delivery_number: int = 0) -> str:

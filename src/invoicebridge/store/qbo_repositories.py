@@ -12,7 +12,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from invoicebridge.domain import Conflict
+from invoicebridge.domain import Conflict, NotFound
+from invoicebridge.domain.bulk import BulkRun
 from invoicebridge.domain.checks import is_id
 from invoicebridge.domain.connection import (
     AccountingMode,
@@ -24,7 +25,7 @@ from invoicebridge.domain.connection import (
 )
 from invoicebridge.domain.records import AuditEntry, CogsEntry, CogsState
 from invoicebridge.store.repositories import flush_or_conflict
-from invoicebridge.store.tables import AuditRow, CogsRow, ConnectionRow, ProcessedEventRow, QboRefRow
+from invoicebridge.store.tables import AuditRow, BulkRunRow, CogsRow, ConnectionRow, ProcessedEventRow, QboRefRow
 
 
 class SqlConnections:
@@ -151,6 +152,7 @@ class SqlCogs:
             self._s.add(row)
         row.state, row.request_id, row.journal_entry_id = entry.state.value, entry.request_id, entry.journal_entry_id
         row.amount, row.posted_at, row.last_error = entry.amount, entry.posted_at, entry.last_error
+        row.claimed_at = entry.claimed_at
         flush_or_conflict(self._s, Conflict("cogs", "The cost of goods sold entry was changed at the same time."))
         return replace(entry, version=row.version)
 
@@ -168,7 +170,7 @@ class SqlCogs:
 def _cogs(row: CogsRow) -> CogsEntry:
     return CogsEntry(
         row.sales_order_id, CogsState(row.state), row.request_id, row.journal_entry_id, row.amount,
-        row.posted_at, row.last_error, row.version, row.delivery_number,
+        row.posted_at, row.last_error, row.version, row.delivery_number, row.claimed_at,
     )  # fmt: skip
 
 
@@ -236,3 +238,25 @@ def _connection(row: ConnectionRow) -> Connection:
         row.last_refresh_error, _settings(row.settings), _prefs(row.preferences) if row.preferences else None,
         row.cdc_checked_at,
     )  # fmt: skip
+
+
+class SqlBulkRuns:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, run: BulkRun) -> BulkRun:
+        row = BulkRunRow(company_id=run.company_id, started_at=run.started_at, started_by=run.started_by,
+                         sales_order_ids=list(run.sales_order_ids))  # fmt: skip
+        self._s.add(row)
+        self._s.flush()
+        return _bulk(row)
+
+    def get(self, company_id: int, run_id: int) -> BulkRun:
+        row = self._s.get(BulkRunRow, run_id) if is_id(run_id) else None
+        if row is None or row.company_id != company_id:
+            raise NotFound("bulk action", run_id)
+        return _bulk(row)
+
+
+def _bulk(row: BulkRunRow) -> BulkRun:
+    return BulkRun(row.id, row.company_id, row.started_at, row.started_by, tuple(row.sales_order_ids))

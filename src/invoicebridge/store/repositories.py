@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -246,6 +246,13 @@ def _order_conditions(filters: OrderFilter) -> list[Any]:
         conditions.append(SalesOrderRow.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(SalesOrderRow.created_at < filters.created_to)
+    if filters.search and filters.search.strip():
+        term = filters.search.strip().lower()
+        named = exists().where(
+            CustomerRow.id == SalesOrderRow.customer_id,
+            func.lower(CustomerRow.display_name).contains(term, autoescape=True),
+        )
+        conditions.append(or_(func.lower(SalesOrderRow.number).contains(term, autoescape=True), named))
     return conditions
 
 

@@ -363,6 +363,7 @@ class CogsRow(Base):
     company_id: Mapped[int] = company_fk()
     sales_order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id", ondelete="CASCADE"))
     delivery_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0: the SO's one entry
+    claimed_at: Mapped[datetime | None]  # when a worker claimed it; another leaves a fresh claim alone
     state: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     journal_entry_id: Mapped[str | None] = mapped_column(String(32))
@@ -376,6 +377,17 @@ class CogsRow(Base):
         ),
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 — SQLAlchemy reads it once, at mapping
+
+
+class BulkRunRow(Base):
+    """A bulk action of the Sell screen (domain/bulk.py)."""
+
+    __tablename__ = "bulk_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(254))
+    sales_order_ids: Mapped[list[int]] = mapped_column(JSON)
 
 
 class ProcessedEventRow(Base):

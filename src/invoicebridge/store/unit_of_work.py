@@ -16,7 +16,15 @@ from invoicebridge.store.access_repositories import (
     SqlWebSessions,
 )
 from invoicebridge.store.invoice_repositories import SqlInvoiceLinks
-from invoicebridge.store.qbo_repositories import SqlAudit, SqlCogs, SqlConnections, SqlProcessedEvents, SqlQboRefs
+from invoicebridge.store.overview_queries import SqlOverview
+from invoicebridge.store.qbo_repositories import (
+    SqlAudit,
+    SqlBulkRuns,
+    SqlCogs,
+    SqlConnections,
+    SqlProcessedEvents,
+    SqlQboRefs,
+)
 from invoicebridge.store.repositories import (
     SqlCompanies,
     SqlCustomers,
@@ -44,6 +52,8 @@ class SqlUnitOfWork:
         self.connections = SqlConnections(self.session)
         self.qbo_refs = SqlQboRefs(self.session)
         self.audit = SqlAudit(self.session)
+        self.overview = SqlOverview(self.session)
+        self.bulk_runs = SqlBulkRuns(self.session)
         self.cogs = SqlCogs(self.session)
         self.processed_events = SqlProcessedEvents(self.session)
         self.unsettled = SqlUnsettledLinks(self.session)

@@ -64,6 +64,9 @@ class SqlUnsettledLinks:
         if not companies:
             return []
         posted = self._posted(CogsRow.delivery_number == 0)
+        per_delivery = exists().where(  # begun per delivery before the company changed its choice: never both
+            CogsRow.sales_order_id == SalesOrderRow.id, CogsRow.delivery_number != 0, CogsRow.state != "none"
+        )
         query = (
             select(SalesOrderRow.company_id, SalesOrderRow.id)
             .where(
@@ -71,6 +74,7 @@ class SqlUnsettledLinks:
                 SalesOrderRow.delivery_status == "delivered",
                 SalesOrderRow.invoice_status == "invoiced",
                 ~posted,
+                ~per_delivery,
             )
             .order_by(SalesOrderRow.id)
             .limit(limit)
@@ -95,12 +99,16 @@ class SqlUnsettledLinks:
             CogsRow.delivery_number == DeliveryRow.number,
             CogsRow.state == "posted",
         )
+        per_order = exists().where(  # the SO's one entry, begun before the company changed its choice: never both
+            CogsRow.sales_order_id == DeliveryRow.sales_order_id, CogsRow.delivery_number == 0, CogsRow.state != "none"
+        )
         query = (
             select(DeliveryRow.company_id, DeliveryRow.sales_order_id)
             .where(
                 DeliveryRow.company_id.in_(companies),
                 or_(DeliveryRow.id.in_(on_invoice), whole),
                 ~posted,
+                ~per_order,
             )
             .distinct()
             .order_by(DeliveryRow.sales_order_id)

@@ -12,7 +12,7 @@ looked up by the marker in the entry's PrivateNote before anything is created ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,8 +66,11 @@ def journal_entry(
 
 
 class Cogs:
-    def __init__(self, uow: UnitOfWorkFactory, clients: ClientFactory, now: Callable[[], datetime]) -> None:
-        self._uow, self._clients, self._now = uow, clients, now
+    def __init__(
+        self, uow: UnitOfWorkFactory, clients: ClientFactory, now: Callable[[], datetime],
+        stale_after: timedelta = timedelta(minutes=5),
+    ) -> None:  # fmt: skip
+        self._uow, self._clients, self._now, self._stale_after = uow, clients, now, stale_after
 
     def unsettled(self, limit: int = 500) -> list[tuple[int, int]]:
         """(company id, SO id) with an entry due but not posted — its job lost with a killed worker, or out of
@@ -121,10 +124,14 @@ class Cogs:
             done = entry.posted(str(made["Id"]), self._now())
         except QboError as error:
             done = entry.failed(str(error))  # stays "posting": the next attempt looks first, then replays
-        with self._uow() as uow:
-            uow.audit.add(company_id, trail.take())
-            saved = uow.cogs.save(company_id, done)
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                uow.audit.add(company_id, trail.take())
+                saved = uow.cogs.save(company_id, done)
+                uow.commit()
+        except Conflict:  # another worker took over a claim it thought stale, and recorded first: keep its result
+            with self._uow() as uow:
+                return uow.cogs.get(company_id, sales_order_id, number)
         return saved
 
     def _claim(
@@ -139,10 +146,11 @@ class Cogs:
                 order = uow.sales_orders.get(company_id, sales_order_id)
                 delivery = next((d for d in order.deliveries if d.number == number), None) if number else None
                 entry = uow.cogs.get(company_id, sales_order_id, number)
-                if entry.state is CogsState.POSTED:
-                    return None
+                now = self._now()
+                if entry.state is CogsState.POSTED or entry.claimed_by_another(now, self._stale_after):
+                    return None  # posted, or a worker is posting it right now
                 request_id = cogs_request_id(company_id, sales_order_id, number)
-                claimed = uow.cogs.save(company_id, entry.start(request_id, cogs_amount(order, delivery)))
+                claimed = uow.cogs.save(company_id, entry.start(request_id, cogs_amount(order, delivery), now))
                 zone = ZoneInfo(uow.companies.get(company_id).timezone)
                 uow.commit()
                 return claimed, order, delivery, connection, zone, entry.state is CogsState.POSTING

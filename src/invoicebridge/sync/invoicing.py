@@ -148,15 +148,16 @@ class Invoicing:
     def plan_deliveries(
         self, company_id: int, sales_order_id: int, delivery_ids: Sequence[int] | None, combine: bool
     ) -> list[InvoiceLink]:
-        """The partial invoices, stored (not invoiced yet) under the SO's lock; see invoice_deliveries."""
+        """The partial invoices, stored under the SO's lock as `queued`: should the request that planned them stop
+        before making them, the sweeper finds them and makes them. See invoice_deliveries."""
+        now = self._now()
         with self._uow() as uow:
             uow.invoice_links.lock_order(company_id, sales_order_id)
             invoices = uow.invoice_links.of_order(company_id, sales_order_id)
-            planned = [
-                uow.invoice_links.add(company_id, link) for link in invoices.plan_deliveries(delivery_ids, combine)
-            ]
+            planned = invoices.plan_deliveries(delivery_ids, combine)
+            stored = [uow.invoice_links.add(company_id, link.queue(now)) for link in planned]
             uow.commit()
-        return planned
+        return stored
 
     def queue(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
         """*Invoice all* for many SOs: each one's whole-SO invoice is planned if need be and marked `queued` (in one

@@ -6,7 +6,7 @@ the same company, stores, and commits — or stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -287,6 +287,36 @@ class OrderBook:
             uow.commit()
         return stored
 
+    def views(self, company_id: int, order_ids: Sequence[int]) -> list[OrderView]:
+        """These SOs of the company with their invoices (ids of other companies' SOs are left out)."""
+        with self._uow() as uow:
+            orders = [o for o in (_order_or_none(uow, company_id, i) for i in order_ids) if o is not None]
+            links = uow.invoice_links.of_orders(company_id, [o.id or 0 for o in orders])
+            return [OrderView(OrderInvoices(o, links[o.id or 0])) for o in orders]
+
+    def matching_ids(self, company_id: int, filters: OrderFilter, limit: int) -> list[int]:
+        """Ids of up to `limit` SOs matching `filters`, oldest first (a bulk action on "all matching")."""
+        ids: list[int] = []
+        after: int | None = None
+        with self._uow() as uow:
+            while len(ids) < limit:
+                page = uow.sales_orders.list(company_id, filters, PageRequest(min(500, limit - len(ids)), after))
+                ids += [o.id for o in page.items if o.id is not None]
+                if page.next_after is None:
+                    break
+                after = page.next_after
+        return ids
+
+    def customer_names(self, company_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+        """Display names of these customers of the company (a list page's rows)."""
+        names: dict[int, str] = {}
+        with self._uow() as uow:
+            for customer_id in customer_ids:
+                customer = _customer_or_none(uow, company_id, customer_id)
+                if customer is not None:
+                    names[customer_id] = customer.display_name
+        return names
+
     def invoice_link(self, company_id: int, order_id: int, number: int | None = None) -> InvoiceLink:
         """The SO's invoice `number`; without one, the invoice that stands for the SO as a whole (OrderView.link)."""
         with self._uow() as uow:
@@ -306,6 +336,13 @@ def _merge(current: object, changes: Mapping[str, object], names: Sequence[str])
     if unknown:
         raise ValidationError([Problem(name, "This field cannot be changed here.") for name in unknown])
     return {name: changes.get(name, getattr(current, name)) for name in names}
+
+
+def _order_or_none(uow: UnitOfWork, company_id: int, order_id: int) -> SalesOrder | None:
+    try:
+        return uow.sales_orders.get(company_id, order_id)
+    except NotFound:
+        return None
 
 
 def _customer_or_none(uow: UnitOfWork, company_id: int, customer_id: object) -> Customer | None:

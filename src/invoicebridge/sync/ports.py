@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from invoicebridge.domain import (
     Company,
@@ -33,12 +33,17 @@ from invoicebridge.domain.access import (
     User,
     WebSession,
 )
+from invoicebridge.domain.bulk import BulkRun
 from invoicebridge.domain.connection import Connection, TokenPair
 from invoicebridge.domain.records import AuditEntry, CogsEntry
+
+if TYPE_CHECKING:
+    from invoicebridge.sync.overview import OverviewRepository
 
 __all__ = [
     "ApiTokenRepository",
     "AuditRepository",
+    "BulkRunRepository",
     "CogsRepository",
     "CompanyRepository",
     "ConnectionRepository",
@@ -173,6 +178,13 @@ class AuditRepository(Protocol):
     def for_order(self, company_id: int, sales_order_id: int) -> list[AuditEntry]: ...
 
 
+class BulkRunRepository(Protocol):
+    def add(self, run: BulkRun) -> BulkRun: ...
+    def get(self, company_id: int, run_id: int) -> BulkRun:
+        """Raises NotFound, also for another company's run."""
+        ...
+
+
 class CogsRepository(Protocol):
     def get(self, company_id: int, sales_order_id: int, delivery_number: int = 0) -> CogsEntry: ...
     def of_order(self, company_id: int, sales_order_id: int) -> list[CogsEntry]: ...
@@ -293,6 +305,10 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def cogs(self) -> CogsRepository: ...
+    @property
+    def overview(self) -> OverviewRepository: ...
+    @property
+    def bulk_runs(self) -> BulkRunRepository: ...
     @property
     def processed_events(self) -> ProcessedEventRepository: ...
     @property

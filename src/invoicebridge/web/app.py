@@ -17,6 +17,7 @@ from invoicebridge.web import access_api, api, errors, invoices_api, orders_api,
 from invoicebridge.web.auth import CallerDep
 from invoicebridge.web.headers import SecurityHeaders
 from invoicebridge.web.limits import BodyLimit
+from invoicebridge.web.screens import admin, entry, overview, quickbooks, sell, so_card
 
 
 def create_app(container: Container) -> FastAPI:
@@ -34,15 +35,10 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodyLimit)  # inside SecurityHeaders: its 413 gets the headers too
     app.add_middleware(SecurityHeaders, hsts=container.settings.behind_tls)
     errors.install(app)
-    for router in (
-        api.router,
-        orders_api.router,
-        qbo_api.router,
-        invoices_api.router,
-        access_api.router,
-        pages.router,
-        webhooks.router,
-    ):
+    routers = (api.router, orders_api.router, qbo_api.router, invoices_api.router, access_api.router, pages.router,
+               webhooks.router)  # fmt: skip
+    screens = (sell.router, so_card.router, quickbooks.router, entry.router, admin.router, overview.router)
+    for router in (*routers, *screens):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger")
     app.mount("/static", StaticFiles(directory=str(files("invoicebridge.web") / "static")), name="static")

@@ -36,23 +36,50 @@ def error_response(status: int, code: str, message: str, problems: tuple[Problem
     return JSONResponse(body.model_dump(), status_code=status)
 
 
-async def _validation(_: Request, error: Exception) -> JSONResponse:
+SCREENS = "/c/"  # the web app's company screens answer errors as pages, not JSON
+CALLBACK = "/oauth/qbo/callback"  # where Intuit sends the admin's browser back
+
+
+def _wants_page(request: Request) -> bool:
+    """A company screen, or a browser coming back from Intuit: errors are pages people read, not JSON."""
+    path = request.url.path
+    return path.startswith(SCREENS) or (path == CALLBACK and "text/html" in request.headers.get("accept", ""))
+
+
+def _problem_page(request: Request, status: int, heading: str, message: str) -> Response:
+    templates = request.app.state.templates
+    context = {"caller": getattr(request.state, "caller", None), "csrf_token": "", "heading": heading,
+               "message": message}  # fmt: skip
+    return templates.TemplateResponse(request, "screens/problem.html", context, status_code=status)  # type: ignore[no-any-return]
+
+
+async def _validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, ValidationError)
+    if _wants_page(request):
+        return _problem_page(request, 422, "That was refused", " ".join(p.message for p in error.problems))
     return error_response(422, "validation_error", "The input was refused; see problems.", error.problems)
 
 
-async def _request_validation(_: Request, error: Exception) -> JSONResponse:
+async def _request_validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = tuple(Problem(_field(e["loc"]), _sentence(e["msg"])) for e in error.errors())
+    if _wants_page(request):
+        if any(e["loc"] and e["loc"][0] == "path" for e in error.errors()):  # /c/abc/so/1: no such page
+            return _problem_page(request, 404, "Not found", "There is no such page, or it is not yours to see.")
+        return _problem_page(request, 422, "That was refused", " ".join(f"{p.field}: {p.message}" for p in problems))
     return error_response(422, "validation_error", "The input was refused; see problems.", problems)
 
 
-async def _not_found(_: Request, error: Exception) -> JSONResponse:
+async def _not_found(request: Request, error: Exception) -> Response:
+    if _wants_page(request):
+        return _problem_page(request, 404, "Not found", "There is no such page, or it is not yours to see.")
     return error_response(404, "not_found", str(error))
 
 
-async def _conflict(_: Request, error: Exception) -> JSONResponse:
+async def _conflict(request: Request, error: Exception) -> Response:
     assert isinstance(error, Conflict)
+    if _wants_page(request):
+        return _problem_page(request, 409, "That could not be done", error.message)
     return error_response(409, "conflict", error.message, (Problem(error.field, error.message),))
 
 
@@ -76,8 +103,10 @@ async def _unauthenticated(request: Request, error: Exception) -> Response:
     return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
 
 
-async def _forbidden(_: Request, error: Exception) -> JSONResponse:
+async def _forbidden(request: Request, error: Exception) -> Response:
     assert isinstance(error, Forbidden)
+    if _wants_page(request):
+        return _problem_page(request, 403, "Not allowed", error.message)
     return error_response(403, "forbidden", error.message)
 
 

@@ -7,18 +7,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import App, MemberCompany, ObjectId
 from invoicebridge.web.qbo_api import LinkedInvoiceOut, linked, preview_body
-from invoicebridge.web.schemas import Id
+from invoicebridge.web.schemas import Id, Strict
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders/{order_id}", tags=["invoices"], responses=ERRORS)
 
 
-class PartialInvoiceIn(BaseModel):
+class PartialInvoiceIn(Strict):
     deliveries: list[Id] | None = Field(
         None,
         max_length=MAX_DELIVERIES_PER_REQUEST,

@@ -102,7 +102,11 @@ def log_out(request: Request, app: App, _caller: CallerDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, app: App, caller: CallerDep) -> HTMLResponse:
+def home(request: Request, app: App, caller: CallerDep) -> Response:
+    """The Sell screen of the caller's company; the list of their companies when they have several (or none)."""
+    if len(caller.roles) == 1:
+        (company_id,) = caller.roles
+        return RedirectResponse(f"/c/{company_id}/sell", status_code=303)
     companies = []
     for company_id, role in sorted(caller.roles.items()):
         try:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -97,19 +97,23 @@ def connect(
     return RedirectResponse(app.connecting.start(company_id, person.user_id or 0, replace_realm))
 
 
-@router.get("/oauth/qbo/callback")
+@router.get("/oauth/qbo/callback", response_model=ConnectionOut)
 def oauth_callback(
-    app: App, person: PersonDep, state: Annotated[str, Query(max_length=200)],
+    request: Request, app: App, person: PersonDep, state: Annotated[str, Query(max_length=200)],
     code: Annotated[str | None, Query(max_length=2000)] = None,
     realm_id: Annotated[str | None, Query(alias="realmId", max_length=64)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
-) -> ConnectionOut:  # fmt: skip
+) -> ConnectionOut | RedirectResponse:  # fmt: skip
     """Intuit sends the admin's browser back here. Refused, with no code exchanged and nothing stored, unless the
-    logged-in person is the admin who started connecting and the state is fresh and unused."""
+    logged-in person is the admin who started connecting and the state is fresh and unused. A browser goes on to
+    the company's QuickBooks page; other callers get the connection as JSON."""
     if error or not code or not realm_id:
         reason = error if error and error.isprintable() else "no authorization code"
         raise ValidationError.single("code", f"QuickBooks did not connect ({reason[:100]}).")
-    return ConnectionOut.of(app.connecting.finish(state, code, realm_id, person.user_id or 0))
+    connection = app.connecting.finish(state, code, realm_id, person.user_id or 0)
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(f"/c/{connection.company_id}/quickbooks?done=connected", status_code=303)
+    return ConnectionOut.of(connection)
 
 
 @router.delete(PREFIX + "/qbo")

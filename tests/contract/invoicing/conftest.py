@@ -167,7 +167,8 @@ def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: P
     ) -> World:  # fmt: skip
         port = free_port() if serve else 0
         hook = f"http://127.0.0.1:{port}/webhooks/qbo" if serve and webhooks else None
-        callback = "http://127.0.0.1:8000/oauth/qbo/callback"
+        # A served app receives the OAuth callback itself (a browser can connect QuickBooks end to end).
+        callback = f"http://127.0.0.1:{port if serve else 8000}/oauth/qbo/callback"
         app = control.post(
             "/_sandbox/apps", json={"redirect_uris": [callback], "webhook_url": hook, "webhook_format": webhook_format}
         ).json()
@@ -181,7 +182,8 @@ def make_world(sandbox_server: SandboxServer, control: httpx.Client, tmp_path: P
             data_dir=tmp_path / f"data-{len(containers)}", qbo_environment="local", qbo_sandbox_url=sandbox_server.url,
             qbo_client_id=app["client_id"], qbo_client_secret=app["client_secret"],
             token_keys=Fernet.generate_key().decode(), qbo_backoff_seconds=0.01,
-            qbo_webhook_verifier_token=app["verifier_token"], **{"jobs_immediate": True, **settings_overrides},
+            qbo_webhook_verifier_token=app["verifier_token"], qbo_redirect_uri=callback,
+            **{"jobs_immediate": True, **settings_overrides},
         )  # fmt: skip
         container = build(settings, migrate=True)
         containers.append(container)

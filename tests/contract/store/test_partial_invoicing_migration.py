@@ -178,6 +178,11 @@ def link(engine: sa.Engine, **values: object) -> None:
         )
 
 
+def upgrade_to_0005(url: str) -> None:
+    """This migration alone: later ones change the schema on purpose."""
+    command.upgrade(alembic_config(url), "0005")
+
+
 def refused_downgrade(url: str) -> str:
     """Why the downgrade to 0004 refused (it must).
 
@@ -207,7 +212,7 @@ def foreign_key_problems(engine: sa.Engine) -> list[tuple[Any, ...]]:
 # -- upgrade ----------------------------------------------------------------------------------------------------
 def test_delivered_rows_become_delivery_1_of_their_order(url: str, engine: sa.Engine) -> None:
     before = datetime.now(UTC)
-    upgrade(url)
+    upgrade_to_0005(url)
     after = datetime.now(UTC)
 
     assert revision(engine) == "0005"
@@ -235,7 +240,7 @@ def test_delivered_rows_become_delivery_1_of_their_order(url: str, engine: sa.En
 
 
 def test_links_become_numbered_whole_invoices_in_slot_1(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
 
     links = query(
         engine,
@@ -254,7 +259,7 @@ def test_links_become_numbered_whole_invoices_in_slot_1(url: str, engine: sa.Eng
 
 
 def test_orders_say_what_their_invoices_say_and_cogs_entries_are_delivery_0(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
 
     orders = query(engine, "SELECT id, invoice_scope, invoice_status, invoice_lock FROM sales_orders ORDER BY id")
     assert orders == [
@@ -269,7 +274,7 @@ def test_orders_say_what_their_invoices_say_and_cogs_entries_are_delivery_0(url:
 
 
 def test_the_new_constraints_and_defaults_hold(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
     with pytest.raises(sa.exc.IntegrityError):  # one live invoice per DocNumber slot
         link(engine, id=100, sales_order_id=2, number=2, scope="whole", slot=1, state="queued")
     link(engine, id=101, sales_order_id=2, number=2, scope="whole", slot=1, state="deleted")  # frees its slot
@@ -314,7 +319,7 @@ def test_the_new_constraints_and_defaults_hold(url: str, engine: sa.Engine) -> N
 
 # -- downgrade --------------------------------------------------------------------------------------------------
 def test_downgrade_refuses_an_order_with_two_invoices(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
     link(engine, id=100, sales_order_id=2, number=2, scope="whole", slot=1, state="deleted")
 
     assert "1 sales order(s) have more than one invoice" in refused_downgrade(url)
@@ -325,7 +330,7 @@ def test_downgrade_refuses_an_order_with_two_invoices(url: str, engine: sa.Engin
 
 
 def test_downgrade_refuses_an_invoice_of_deliveries(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
     with engine.begin() as db:
         db.execute(sa.text("UPDATE invoice_links SET scope = 'deliveries' WHERE id = 3"))
 
@@ -335,7 +340,7 @@ def test_downgrade_refuses_an_invoice_of_deliveries(url: str, engine: sa.Engine)
 
 
 def test_downgrade_refuses_an_order_with_two_cogs_entries(url: str, engine: sa.Engine) -> None:
-    upgrade(url)
+    upgrade_to_0005(url)
     with engine.begin() as db:
         db.execute(
             sa.text(
@@ -373,7 +378,7 @@ def snapshot(engine: sa.Engine) -> dict[str, Any]:
 
 def test_downgrade_gives_back_the_0004_book(url: str, engine: sa.Engine) -> None:
     before = snapshot(engine)
-    upgrade(url)
+    upgrade_to_0005(url)
     command.downgrade(alembic_config(url), "0004")
     engine.dispose()  # the schema changed under its pooled connections
 

@@ -76,10 +76,15 @@ def book(tmp_path: Path) -> Iterator[Book]:
     rate = app.orderbook.create_tax_rate(a, "Tax", "8.25")
     order = app.orderbook.create_sales_order(a, "SO-1", customer.id, [RowInput(product.id, "2", None, rate.id)])
     token = app.api_tokens.create(a, "existing", "member", admin.id)
+    run = app.bulk_runs.record(a, [order.id or 0], "admin@a.example")
     ids: dict[str, int | str] = {
         "company_id": a, "customer_id": customer.id or 0, "product_id": product.id or 0, "rate_id": rate.id or 0,
         "order_id": order.id or 0, "row_id": order.rows[0].id or 0, "number": order.number,
-        "user_id": member.id or 0, "token_id": token.token.id or 0,
+        "user_id": member.id or 0, "token_id": token.token.id or 0, "run_id": run.id or 0,
     }  # fmt: skip
     yield Book(app, create_app(app), a, b, ids)
     app.close()
+
+
+# The web app's screens are tested against a served world (a company connected to a sandbox company).
+from tests.contract.invoicing.conftest import make_world  # noqa: E402, F401  (a fixture)

@@ -51,6 +51,16 @@ ADMIN = {
     ("POST", f"{C}/api-tokens"),
     ("DELETE", f"{C}/api-tokens/{{token_id}}"),
 }
+S = "/c/{company_id}"  # the web app's screens: pages that answer refusals as pages
+ADMIN |= {
+    ("GET", f"{S}/quickbooks"), ("GET", f"{S}/quickbooks/connect"), ("GET", f"{S}/quickbooks/switch"),
+    ("GET", f"{S}/quickbooks/disconnect"), ("POST", f"{S}/quickbooks/disconnect"),
+    ("POST", f"{S}/quickbooks/preferences"), ("POST", f"{S}/quickbooks/settings"),
+    ("GET", f"{S}/members"), ("POST", f"{S}/members"), ("GET", f"{S}/members/{{user_id}}/remove"),
+    ("POST", f"{S}/members/{{user_id}}/remove"), ("POST", f"{S}/members/{{user_id}}/role"),
+    ("GET", f"{S}/api-tokens"), ("POST", f"{S}/api-tokens"), ("GET", f"{S}/api-tokens/{{token_id}}/revoke"),
+    ("POST", f"{S}/api-tokens/{{token_id}}/revoke"),
+}  # fmt: skip
 VOLATILE = {"last_seen_at", "last_used_at"}  # touched by any authenticated request, by design
 
 
@@ -107,7 +117,24 @@ def snapshot(app: Container) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def call(client: TestClient, book: Book, method: str, path: str, company: int) -> Any:
+    if path.startswith("/c/") and method == "POST":  # the screens take forms, as browsers send them
+        return client.request(method, url(book, path, company), data=form_for(path, book), follow_redirects=False)
     return client.request(method, url(book, path, company), json=body_for(method, path, book), follow_redirects=False)
+
+
+def form_for(path: str, book: Book) -> dict[str, Any]:
+    """A form a screen would accept, so a missing check would really change something."""
+    forms: dict[str, dict[str, Any]] = {
+        f"{S}/sell/bulk": {"so": [str(book.ids["order_id"])]},
+        f"{S}/members": {"email": "member@a.example", "role": "admin"},
+        f"{S}/members/{{user_id}}/role": {"role": "admin"},
+        f"{S}/api-tokens": {"name": "stolen", "role": "admin"},
+        f"{S}/customers": {"display_name": "Intruder"},
+        f"{S}/products": {"sku": "X-1", "name": "X", "sales_price": "1.00", "unit_cost": "0"},
+        f"{S}/tax-rates": {"name": "X", "percent": "1"},
+        f"{S}/so/{{order_id}}/deliveries": {f"qty_{book.ids['row_id']}": "1"},
+    }
+    return forms.get(path, {})
 
 
 def test_every_route_is_classified(book: Book) -> None:
@@ -153,6 +180,10 @@ def test_another_companys_people_get_404_as_for_no_company(book: Book, credentia
     for method, path in scoped:
         answer = call(client, book, method, path, book.a)
         assert answer.status_code == 404, (method, path, answer.text)
+        if path.startswith("/c/"):  # a screen: the page that says so, as for a company that does not exist
+            assert "There is no such page" in answer.text, (method, path)
+            assert call(client, book, method, path, 999_999).status_code == 404
+            continue
         assert_error_shape(answer.json(), "not_found")
         missing = call(client, book, method, path, 999_999)
         assert (missing.status_code, missing.json()) == (404, {"error": {
@@ -168,7 +199,10 @@ def test_members_get_403_on_admin_routes(book: Book, credentials: str) -> None:
     for method, path in sorted(ADMIN):
         answer = call(client, book, method, path, book.a)
         assert answer.status_code == 403, (method, path, answer.text)
-        assert_error_shape(answer.json(), "forbidden")
+        if path.startswith("/c/"):
+            assert "Only an admin of this company may do this." in answer.text, (method, path)
+        else:
+            assert_error_shape(answer.json(), "forbidden")
     assert snapshot(book.app) == before
 
 

@@ -171,6 +171,8 @@ def upgrade() -> None:
     # -- cogs_entries: every existing entry is its SO's one entry, delivery_number 0 (the server default).
     with op.batch_alter_table("cogs_entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("delivery_number", sa.Integer(), server_default="0", nullable=False))
+        # When a worker claimed the entry: another leaves a fresh claim alone (as for invoices).
+        batch_op.add_column(sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint("uq_cogs_entries_company_order", type_="unique")
         batch_op.create_unique_constraint(
             "uq_cogs_entries_company_order_delivery", ["company_id", "sales_order_id", "delivery_number"]
@@ -188,6 +190,7 @@ def downgrade() -> None:
     with op.batch_alter_table("cogs_entries", schema=None) as batch_op:
         batch_op.drop_constraint("uq_cogs_entries_company_order_delivery", type_="unique")
         batch_op.create_unique_constraint("uq_cogs_entries_company_order", ["company_id", "sales_order_id"])
+        batch_op.drop_column("claimed_at")
         batch_op.drop_column("delivery_number")
 
     # -- invoice_links: a live link's number was its generation; a deleted one goes back to not_invoiced, one
