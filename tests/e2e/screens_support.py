@@ -79,9 +79,17 @@ def assert_fits_narrow_screen(page: Page, width: int = 375) -> None:
     before = page.viewport_size
     page.set_viewport_size({"width": width, "height": 800})
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    culprits = page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+               .filter(e => e.getBoundingClientRect().right > width + 1
+                            && !(e.parentElement && e.parentElement.closest('.scroll')))
+               .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                                     + ' ' + Math.round(e.getBoundingClientRect().right))""",
+        width,
+    )
     if before is not None:
         page.set_viewport_size(before)
-    assert overflow <= width, f"{page.url} is {overflow} px wide at {width} px"
+    assert overflow <= width, f"{page.url} is {overflow} px wide at {width} px: {culprits}"
 
 
 def check_page(page: Page) -> None:

@@ -37,7 +37,8 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     routers = (api.router, orders_api.router, qbo_api.router, invoices_api.router, access_api.router, pages.router,
                webhooks.router)  # fmt: skip
-    screens = (sell.router, so_card.router, quickbooks.router, entry.router, admin.router, overview.router)
+    # entry before so_card: its /c/{c}/so/new must not be read as the card of an SO "new"
+    screens = (sell.router, entry.router, so_card.router, quickbooks.router, admin.router, overview.router)
     for router in (*routers, *screens):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger")

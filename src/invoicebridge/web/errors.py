@@ -122,8 +122,11 @@ async def _qbo(_: Request, error: Exception) -> JSONResponse:
     return error_response(502, "quickbooks_error", f"QuickBooks refused or failed: {error}")
 
 
-async def _http(_: Request, error: Exception) -> JSONResponse:
+async def _http(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if _wants_page(request) and error.status_code != 413:  # a 413 keeps its shape: the body limit answers it
+        heading = "Not found" if error.status_code == 404 else "That did not work"
+        return _problem_page(request, error.status_code, heading, str(error.detail))
     return error_response(error.status_code, "http_error", str(error.detail))
 
 

@@ -12,8 +12,9 @@ The limits (bytes), module constants rather than settings because no deployment 
   and carries no field values — so 256 KiB holds ~800 events, more than one delivery brings
   (``qbo.webhooks.MAX_EVENTS`` bounds the count again after the signature check).
 * ``FORM_LIMIT`` = 128 KiB for form posts (``application/x-www-form-urlencoded``, ``multipart/form-data``): the
-  login form and the pages' CSRF-guarded posts. Nothing uploads files through a form (CSV import is the CLI's);
-  128 KiB still holds a bulk action over ~10,000 SO ids.
+  login form and the pages' CSRF-guarded posts; 128 KiB still holds a bulk action over ~10,000 SO ids.
+* ``UPLOAD_LIMIT`` = the importer's own file limit (10 MB) + 64 KiB of form around it, for the one form that
+  uploads a file: the CSV import page (``/c/{company}/import``, multipart only).
 * ``API_LIMIT`` = 16 MiB for everything else, the JSON API: the largest SO QuickBooks takes — 750 rows, each
   with a 4,000-character description that JSON may escape to 6 bytes a character — just fits; anything larger is
   no SO we could invoice.
@@ -23,14 +24,19 @@ The 413 carries ``Connection: close``: the unread rest of the body would otherwi
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from invoicebridge.sync.order_import import MAX_FILE_BYTES
 from invoicebridge.web.errors import error_response
 
-__all__ = ["API_LIMIT", "FORM_LIMIT", "WEBHOOK_LIMIT", "BodyLimit", "limit_for"]
+__all__ = ["API_LIMIT", "FORM_LIMIT", "UPLOAD_LIMIT", "WEBHOOK_LIMIT", "BodyLimit", "limit_for"]
 
 WEBHOOK_LIMIT = 256 * 1024
 FORM_LIMIT = 128 * 1024
+UPLOAD_LIMIT = MAX_FILE_BYTES + 64 * 1024
+_UPLOADS = re.compile(r"/c/[0-9]{1,19}/import")
 API_LIMIT = 16 * 1024 * 1024
 _FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
@@ -43,7 +49,10 @@ def limit_for(path: str, content_type: bytes) -> int:
     """The largest body, in bytes, accepted for a request to ``path`` with this ``Content-Type``."""
     if path.startswith("/webhooks/"):
         return WEBHOOK_LIMIT
-    if content_type.split(b";")[0].strip().lower() in _FORMS:
+    kind = content_type.split(b";")[0].strip().lower()
+    if kind == b"multipart/form-data" and _UPLOADS.fullmatch(path):
+        return UPLOAD_LIMIT
+    if kind in _FORMS:
         return FORM_LIMIT
     return API_LIMIT
 

@@ -32,7 +32,7 @@ from invoicebridge.web.screens.layout import CompanyScreen, ScreenDep, show
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 TEMPLATES = "screens/entry/"
-MAX_CHOICES = 5000  # customers, products or tax rates offered in a select; more would make a page nobody can use
+MAX_CHOICES = 2000  # customers, products or tax rates offered in a select (each row repeats the products)
 
 
 # -- what the entry screens share ---------------------------------------------------------------------------------
