@@ -54,7 +54,6 @@ def test_the_main_path_from_connecting_to_a_deleted_invoice_coming_back(site: Si
     page.get_by_role("link", name="Sell", exact=True).click()
     expect(page.locator(".banner")).to_have_count(0)
     check_page(page)
-    screenshot(page, "sell")
 
     cell(page, order).get_by_role("button", name="Create invoice").click()
     expect(cell(page, order)).to_contain_text("Invoice created (QBO)")
@@ -110,4 +109,33 @@ def test_a_failure_shows_its_sentence_and_retry_makes_the_invoice(make_world: Wo
     cell(page, order).get_by_role("button", name="Retry").click()
     expect(cell(page, order)).to_contain_text("Invoice created (QBO)")
     expect(cell(page, order).get_by_role("link")).to_contain_text("SO-2001")
+    page.context.close()
+
+
+def test_the_sell_screen_shows_every_invoice_state(site: Site) -> None:
+    """The README's picture: SOs not invoiced, invoiced, partly invoiced and failed, side by side."""
+    world = site.world
+    shop, cafe = world.customer("Harbour Hardware", "buy@harbour.example"), world.customer("Corner Cafe")
+    bolts, beans = world.product("BOLT-M8", "M8 bolts, box of 100", "24.00"), world.product("BEAN-1", "Coffee beans")
+    rate = world.rates[0]
+    waiting = [world.order(shop, [(bolts, "3", "24.00", rate)], number="SO-1041"),
+               world.order(cafe, [(beans, "10", "15.50", rate)], number="SO-1042")]  # fmt: skip
+    done = [world.order(shop, [(bolts, "1", "24.00", rate)], number="SO-1043"),
+            world.order(cafe, [(beans, "4", "15.50", rate), (bolts, "2", "24.00", rate)], number="SO-1044")]  # fmt: skip
+    for order in done:
+        world.invoice(order)
+    partly = world.order(shop, [(bolts, "10", "24.00", rate), (beans, "5", "15.50", rate)], number="SO-1045")
+    world.app.orderbook.record_delivery(world.company_id, partly.id or 0, {partly.rows[0].id or 0: "6"})
+    world.app.invoicing.invoice_deliveries(world.company_id, partly.id or 0, None, combine=True)
+    failed = world.order(cafe, [(beans, "2", "15.50", rate)], number="SO-1046")
+    world.inject("fail_before_commit", match="invoice", method="POST", count=20, status=503)
+    world.invoice(failed)
+    page = site.page_for("seller@books.example")
+    expect(cell(page, waiting[0])).to_contain_text("Not invoiced")
+    expect(cell(page, done[1])).to_contain_text("Invoice created (QBO)")
+    expect(cell(page, partly)).to_contain_text("Partly invoiced (0 of 2 rows, 144.00 of 317.50 USD)")
+    expect(cell(page, failed)).to_contain_text("Invoice failed")
+    expect(cell(page, failed).get_by_role("button", name="Retry")).to_be_visible()
+    check_page(page)
+    screenshot(page, "sell")
     page.context.close()
