@@ -204,7 +204,7 @@ def _print_invoice(container: Container, company_id: int, number: str, link: Inv
 def _print_demo_login(container: Container, company_id: int, env_file: Path) -> None:
     admin = ensure_demo_admin(container.people, company_id)
     link = login_url(container.settings, container.sessions.login_link(admin.email))
-    console.print(f"Log in as {admin.email} (admin) with this one-time link, valid 24 h:")
+    console.print(f"Open the demo's Sell screen — this one-time link (valid 24 h) logs you in as {admin.email}:")
     console.print(f"  {link}", soft_wrap=True, highlight=False, markup=False)  # one line, so it can be clicked
     hints = (
         f"Set a password:     invoicebridge --env-file {env_file} user password {admin.email}",
