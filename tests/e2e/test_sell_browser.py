@@ -120,8 +120,9 @@ def test_the_sell_screen_shows_every_invoice_state(site: Site) -> None:
     rate = world.rates[0]
     waiting = [world.order(shop, [(bolts, "3", "24.00", rate)], number="SO-1041"),
                world.order(cafe, [(beans, "10", "15.50", rate)], number="SO-1042")]  # fmt: skip
+    mixed = [(beans, "4", "15.50", rate), (bolts, "2", "24.00", rate)]
     done = [world.order(shop, [(bolts, "1", "24.00", rate)], number="SO-1043"),
-            world.order(cafe, [(beans, "4", "15.50", rate), (bolts, "2", "24.00", rate)], number="SO-1044")]  # fmt: skip
+            world.order(cafe, mixed, number="SO-1044")]  # fmt: skip
     for order in done:
         world.invoice(order)
     partly = world.order(shop, [(bolts, "10", "24.00", rate), (beans, "5", "15.50", rate)], number="SO-1045")
@@ -138,4 +139,18 @@ def test_the_sell_screen_shows_every_invoice_state(site: Site) -> None:
     expect(cell(page, failed).get_by_role("button", name="Retry")).to_be_visible()
     check_page(page)
     screenshot(page, "sell")
+    page.context.close()
+
+
+def test_the_login_page_and_the_not_found_page_pass_the_checks_too(site: Site) -> None:
+    context = site.browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{site.base}/login")
+    check_page(page)
+    context.close()
+    page = site.page_for()
+    answer = page.goto(site.url("/so/999999"))
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    check_page(page)
     page.context.close()
