@@ -6,8 +6,8 @@ the same company, stores, and commits — or stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +15,8 @@ from invoicebridge.domain import (
     Company,
     Conflict,
     Customer,
-    InvoiceLink,
     InvoiceState,
     NotFound,
-    OrderFilter,
-    OrderInvoices,
     Page,
     PageRequest,
     Problem,
@@ -35,28 +32,13 @@ from invoicebridge.domain import (
     new_tax_rate,
 )
 from invoicebridge.domain.orders import too_many_rows
+from invoicebridge.sync.order_reads import OrderReads
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True)
-class OrderView:
-    """An SO with where it stands in QBO: what every screen and API response shows."""
-
-    invoices: OrderInvoices
-
-    @property
-    def order(self) -> SalesOrder:
-        return self.invoices.order
-
-    @property
-    def link(self) -> InvoiceLink:
-        """The invoice to show for the SO as a whole (its newest live one, else the next one)."""
-        return self.invoices.current
-
-
-class OrderBook:
+class OrderBook(OrderReads):
     """Companies, customers, products, tax rates and sales orders, validated and stored."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
@@ -256,25 +238,6 @@ class OrderBook:
             uow.commit()
         return stored
 
-    def get_sales_order(self, company_id: int, order_id: int) -> OrderView:
-        with self._uow() as uow:
-            return OrderView(uow.invoice_links.of_order(company_id, order_id))
-
-    def get_sales_order_by_number(self, company_id: int, number: str) -> OrderView:
-        with self._uow() as uow:
-            order = uow.sales_orders.get_by_number(company_id, number)
-            if order is None or order.id is None:
-                raise NotFound("sales order", number)
-            return OrderView(uow.invoice_links.of_order(company_id, order.id))
-
-    def list_sales_orders(self, company_id: int, filters: OrderFilter, page: PageRequest) -> Page[OrderView]:
-        with self._uow() as uow:
-            uow.companies.get(company_id)
-            orders = uow.sales_orders.list(company_id, filters, page)
-            links = uow.invoice_links.of_orders(company_id, [o.id for o in orders.items if o.id is not None])
-            views = tuple(OrderView(OrderInvoices(o, links[o.id])) for o in orders.items if o.id is not None)
-            return Page(views, orders.next_after)
-
     def record_delivery(
         self, company_id: int, order_id: int, deliveries: Mapping[int, object], at: datetime | None = None
     ) -> SalesOrder:
@@ -287,62 +250,12 @@ class OrderBook:
             uow.commit()
         return stored
 
-    def views(self, company_id: int, order_ids: Sequence[int]) -> list[OrderView]:
-        """These SOs of the company with their invoices (ids of other companies' SOs are left out)."""
-        with self._uow() as uow:
-            orders = [o for o in (_order_or_none(uow, company_id, i) for i in order_ids) if o is not None]
-            links = uow.invoice_links.of_orders(company_id, [o.id or 0 for o in orders])
-            return [OrderView(OrderInvoices(o, links[o.id or 0])) for o in orders]
-
-    def matching_ids(self, company_id: int, filters: OrderFilter, limit: int) -> list[int]:
-        """Ids of up to `limit` SOs matching `filters`, oldest first (a bulk action on "all matching")."""
-        ids: list[int] = []
-        after: int | None = None
-        with self._uow() as uow:
-            while len(ids) < limit:
-                page = uow.sales_orders.list(company_id, filters, PageRequest(min(500, limit - len(ids)), after))
-                ids += [o.id for o in page.items if o.id is not None]
-                if page.next_after is None:
-                    break
-                after = page.next_after
-        return ids
-
-    def customer_names(self, company_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
-        """Display names of these customers of the company (a list page's rows)."""
-        names: dict[int, str] = {}
-        with self._uow() as uow:
-            for customer_id in customer_ids:
-                customer = _customer_or_none(uow, company_id, customer_id)
-                if customer is not None:
-                    names[customer_id] = customer.display_name
-        return names
-
-    def invoice_link(self, company_id: int, order_id: int, number: int | None = None) -> InvoiceLink:
-        """The SO's invoice `number`; without one, the invoice that stands for the SO as a whole (OrderView.link)."""
-        with self._uow() as uow:
-            invoices = uow.invoice_links.of_order(company_id, order_id)
-            if number is None:
-                return invoices.current
-            return uow.invoice_links.get(company_id, order_id, number)
-
-    def invoices(self, company_id: int, order_id: int) -> OrderInvoices:
-        """The SO with every invoice it has had."""
-        with self._uow() as uow:
-            return uow.invoice_links.of_order(company_id, order_id)
-
 
 def _merge(current: object, changes: Mapping[str, object], names: Sequence[str]) -> dict[str, object]:
     unknown = sorted(set(changes) - set(names))
     if unknown:
         raise ValidationError([Problem(name, "This field cannot be changed here.") for name in unknown])
     return {name: changes.get(name, getattr(current, name)) for name in names}
-
-
-def _order_or_none(uow: UnitOfWork, company_id: int, order_id: int) -> SalesOrder | None:
-    try:
-        return uow.sales_orders.get(company_id, order_id)
-    except NotFound:
-        return None
 
 
 def _customer_or_none(uow: UnitOfWork, company_id: int, customer_id: object) -> Customer | None:

@@ -30,7 +30,7 @@ from invoicebridge.domain import (
 )
 from invoicebridge.domain.money import plain
 from invoicebridge.domain.orders import MAX_ROWS
-from invoicebridge.sync.orderbook import OrderView
+from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.auth import MAX_ID
 
 T = TypeVar("T")

@@ -25,7 +25,7 @@ from invoicebridge.domain import (
 )
 from invoicebridge.domain.bulk import MAX_BULK
 from invoicebridge.domain.orders import MAX_SEARCH
-from invoicebridge.sync.orderbook import OrderView
+from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.auth import MAX_ID, App, ObjectId
 from invoicebridge.web.screens.layout import CompanyScreen, ScreenDep, show
 
