@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from tests.contract.invoicing.conftest import World, WorldFactory
 
-CALLBACK = "http://127.0.0.1:8000/oauth/qbo/callback"  # the redirect URI the worlds' apps register
 
 
 def consent(world: World, authorize: str, realm_id: str) -> str:
@@ -35,7 +34,7 @@ def code_still_unused(world: World, callback: str) -> bool:
     traded = httpx.post(
         f"{world.sandbox.url}/oauth2/v1/tokens/bearer",
         auth=(settings.qbo_client_id, settings.qbo_client_secret.get_secret_value()),
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK},
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": settings.qbo_redirect_uri},
     )  # fmt: skip
     return traded.status_code == 200
 

@@ -234,7 +234,7 @@ def test_without_a_connection_the_buttons_wait_and_the_preview_says_why(make_wor
     card = admin.get(card_url(world, order))
     assert re.search(r'id="create-invoice" disabled aria-describedby="blocked-why"', card.text)
     assert (
-        "Reconnect QuickBooks: the connection expired or was revoked." in text(card)
+        "Connect QuickBooks first." in text(card)  # disconnected: not "expired", nothing was revoked
         and f'href="/c/{world.company_id}/quickbooks"' in card.text
     )
     preview = admin.get(card_url(world, order, "/preview"))
