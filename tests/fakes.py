@@ -17,7 +17,7 @@ Stored objects are frozen dataclasses (tuples inside), so snapshots are shallow 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -170,6 +170,10 @@ class FakeCustomers(_Scoped):
     def update(self, customer: Customer) -> Customer:
         return self._replace(customer)  # type: ignore[no-any-return]
 
+    def names(self, company_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
+        wanted = set(customer_ids)
+        return {c.id: c.display_name for c in self._all(company_id) if c.id in wanted}
+
     def find_by_email(self, company_id: int, email: str) -> Customer | None:
         return next((c for c in self._all(company_id) if c.email == email), None)
 
@@ -219,6 +223,10 @@ class FakeSalesOrders(_Scoped):
         # As in SQL, a row keeps its id only if it is one of this order's rows; any other row is new.
         keep = frozenset(row.id for row in current.rows)
         return self._replace(self._number_rows(order, keep))  # type: ignore[no-any-return]
+
+    def get_many(self, company_id: int, order_ids: Sequence[int]) -> list[SalesOrder]:
+        found = {o.id: o for o in self._all(company_id)}
+        return [found[i] for i in dict.fromkeys(order_ids) if i in found]
 
     def get_by_number(self, company_id: int, number: str) -> SalesOrder | None:
         return next((o for o in self._all(company_id) if o.number == number), None)

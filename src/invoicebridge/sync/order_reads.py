@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from invoicebridge.domain import (
-    Customer,
     InvoiceLink,
     NotFound,
     OrderFilter,
@@ -16,7 +15,7 @@ from invoicebridge.domain import (
     PageRequest,
     SalesOrder,
 )
-from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
+from invoicebridge.sync.ports import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class OrderReads:
     def views(self, company_id: int, order_ids: Sequence[int]) -> list[OrderView]:
         """These SOs of the company with their invoices (ids of other companies' SOs are left out)."""
         with self._uow() as uow:
-            orders = [o for o in (_order_or_none(uow, company_id, i) for i in order_ids) if o is not None]
+            orders = uow.sales_orders.get_many(company_id, order_ids)
             links = uow.invoice_links.of_orders(company_id, [o.id or 0 for o in orders])
             return [OrderView(OrderInvoices(o, links[o.id or 0])) for o in orders]
 
@@ -79,13 +78,8 @@ class OrderReads:
 
     def customer_names(self, company_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
         """Display names of these customers of the company (a list page's rows)."""
-        names: dict[int, str] = {}
         with self._uow() as uow:
-            for customer_id in customer_ids:
-                customer = _customer_named(uow, company_id, customer_id)
-                if customer is not None:
-                    names[customer_id] = customer.display_name
-        return names
+            return uow.customers.names(company_id, customer_ids)
 
     def invoice_link(self, company_id: int, order_id: int, number: int | None = None) -> InvoiceLink:
         """The SO's invoice `number`; without one, the invoice that stands for the SO as a whole (OrderView.link)."""
@@ -99,19 +93,3 @@ class OrderReads:
         """The SO with every invoice it has had."""
         with self._uow() as uow:
             return uow.invoice_links.of_order(company_id, order_id)
-
-
-def _order_or_none(uow: UnitOfWork, company_id: int, order_id: int) -> SalesOrder | None:
-    try:
-        return uow.sales_orders.get(company_id, order_id)
-    except NotFound:
-        return None
-
-
-def _customer_named(uow: UnitOfWork, company_id: int, customer_id: object) -> Customer | None:
-    if isinstance(customer_id, bool) or not isinstance(customer_id, int):
-        return None
-    try:
-        return uow.customers.get(company_id, customer_id)
-    except NotFound:
-        return None

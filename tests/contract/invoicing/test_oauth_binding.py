@@ -11,7 +11,6 @@ import httpx
 from tests.contract.invoicing.conftest import World, WorldFactory
 
 
-
 def consent(world: World, authorize: str, realm_id: str) -> str:
     """Consent at the sandbox's authorization page; the callback path and query it sends the browser to."""
     query = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}

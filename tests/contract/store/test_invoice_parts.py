@@ -140,3 +140,35 @@ def test_the_stored_invoice_status_follows_the_invoices_and_lists_filter_on_it(u
         again = uow.invoice_links.find_by_qbo_invoice(company, "146")
     assert [d.id for d in invoices.open_deliveries()] == [second]
     assert again is not None and again.state is InvoiceState.DELETED  # a repeated notice finds it, still deleted
+
+
+def test_many_orders_and_customer_names_in_one_read_scoped_by_company(uow_factory: Factory) -> None:
+    ids = seed(uow_factory)
+    with uow_factory() as uow:
+        first = uow.sales_orders.add(make_order(ids, "SO-M1"))
+        second = uow.sales_orders.add(make_order(ids, "SO-M2"))
+        uow.commit()
+    wanted = [second.id or 0, 999_999, first.id or 0, second.id or 0]
+    with uow_factory() as uow:
+        assert [o.number for o in uow.sales_orders.get_many(ids["company"], wanted)] == ["SO-M2", "SO-M1"]
+        assert uow.sales_orders.get_many(ids["other"], wanted) == []
+        assert uow.customers.names(ids["company"], [ids["customer"], 999_999]) == {ids["customer"]: "Ada"}
+        assert uow.customers.names(ids["other"], [ids["customer"]]) == {}
+
+
+def test_search_finds_a_piece_of_the_number_or_the_customers_name_in_any_case(uow_factory: Factory) -> None:
+    ids = seed(uow_factory)
+    with uow_factory() as uow:
+        uow.sales_orders.add(make_order(ids, "SO-100_%"))
+        uow.sales_orders.add(make_order(ids, "SO-2000"))
+        uow.commit()
+
+    def found(term: str) -> list[str]:
+        with uow_factory() as uow:
+            page = uow.sales_orders.list(ids["company"], OrderFilter(search=term), PageRequest())
+        return [o.number for o in page.items]
+
+    assert found("so-20") == ["SO-2000"]
+    assert found("_%") == ["SO-100_%"]  # wildcards are searched for, not obeyed
+    assert found("ADA") == ["SO-100_%", "SO-2000"]  # the customer's name
+    assert found("nobody") == []
