@@ -155,6 +155,11 @@ def test_filters_search_and_pages_neither_repeat_nor_skip(make_world: WorldFacto
     assert re.findall(r">(PG-\d{3})</a></th>", invoiced) == ["PG-000"]
     by_customer = sell(client, world, "?q=paging+co&status=not_invoiced")
     assert "PG-000" not in by_customer and "PG-001" in by_customer
+    other = world.customer("Other Buyer")
+    theirs = world.order(other, number="PG-OTHER")
+    chosen = sell(client, world, f"?customer={other.id}")
+    assert f'<option value="{other.id}" selected>Other Buyer</option>' in chosen  # the drop-down keeps the choice
+    assert re.findall(r">(PG-[A-Z0-9]+)</a></th>", chosen) == [theirs.number]
 
 
 def test_odd_filter_values_are_ignored_or_refused_in_words_never_a_500(make_world: WorldFactory) -> None:

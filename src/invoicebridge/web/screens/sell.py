@@ -32,6 +32,7 @@ from invoicebridge.web.screens.layout import CompanyScreen, ScreenDep, show
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 MAX_POLLED = 200
+MAX_CHOICES = 300  # customers listed in the filter's drop-down; past that, the search box names them
 # The one "Invoice" filter: how much is invoiced (InvoiceStatus), or an invoice in a state that needs a look.
 STATUS_CHOICES = {
     "not_invoiced": "Not invoiced", "partly_invoiced": "Partly invoiced", "invoiced": "Invoiced",
@@ -49,6 +50,7 @@ class Filters:
     q: str = ""
     created_from: date | None = None
     created_to: date | None = None
+    customer: int | None = None
 
     def order_filter(self, zone: ZoneInfo) -> OrderFilter:
         status = InvoiceStatus(self.status) if self.status in InvoiceStatus._value2member_map_ else None
@@ -57,12 +59,13 @@ class Filters:
         last_day = self.created_to + timedelta(days=1) if self.created_to else None  # "to" includes its whole day
         end = datetime.combine(last_day, time(), zone) if last_day else None
         delivery = DeliveryStatus(self.delivery) if self.delivery in DELIVERY_CHOICES else None
-        return OrderFilter(state, delivery, None, start, end, status, self.q.strip() or None)
+        return OrderFilter(state, delivery, self.customer, start, end, status, self.q.strip() or None)
 
     def query(self, **extra: object) -> str:
         """The filters (and `extra`) as a query string, for links that keep them."""
         fields: dict[str, object] = {"status": self.status, "delivery": self.delivery, "q": self.q,
-                                     "from": self.created_from or "", "to": self.created_to or "", **extra}  # fmt: skip
+                                     "from": self.created_from or "", "to": self.created_to or "",
+                                     "customer": self.customer or "", **extra}  # fmt: skip
         return urlencode({k: v for k, v in fields.items() if v not in ("", None)})
 
 
@@ -72,9 +75,10 @@ def filters_from(
     q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
     created_from: Annotated[date | None, Query(alias="from")] = None,
     created_to: Annotated[date | None, Query(alias="to")] = None,
+    customer: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Filters:
     return Filters(status if status in STATUS_CHOICES else "", delivery if delivery in DELIVERY_CHOICES else "",
-                   q if q.isprintable() else "", created_from, created_to)  # fmt: skip
+                   q if q.isprintable() else "", created_from, created_to, customer)  # fmt: skip
 
 
 @router.get("/c/{company_id}/sell", response_class=HTMLResponse)
@@ -87,10 +91,11 @@ def sell(
     q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
     created_from: Annotated[date | None, Query(alias="from")] = None,
     created_to: Annotated[date | None, Query(alias="to")] = None,
+    customer: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
-    filters = filters_from(status, delivery, q, created_from, created_to)
+    filters = filters_from(status, delivery, q, created_from, created_to, customer)
     zone = ZoneInfo(screen.company.timezone)
     try:
         found = app.orderbook.list_sales_orders(
@@ -105,6 +110,7 @@ def sell(
         request, "screens/sell/page.html", screen, active="sell", views=views, rows=_rows(app, screen, views),
         filters=filters, status_choices=STATUS_CHOICES, delivery_choices=DELIVERY_CHOICES, problem=problem,
         next_after=found.next_after if found else None, after=after, progress=progress, max_bulk=MAX_BULK, zone=zone,
+        customers=_customer_choices(app, screen.company_id),
     )  # fmt: skip
 
 
@@ -208,6 +214,14 @@ def _rows(app: Any, screen: CompanyScreen, views: Sequence[OrderView]) -> list[R
     names = app.orderbook.customer_names(screen.company_id, {v.order.customer_id for v in views})
     url = app.invoice_urls(screen.company_id)
     return [Row(v, names.get(v.order.customer_id, "?"), url) for v in views]
+
+
+def _customer_choices(app: Any, company_id: int) -> list[tuple[int, str]] | None:
+    """The customers for the filter's drop-down, by name; None past MAX_CHOICES (the search box finds them)."""
+    page = app.orderbook.list_customers(company_id, PageRequest(MAX_CHOICES + 1))
+    if len(page.items) > MAX_CHOICES:
+        return None
+    return sorted(((c.id or 0, c.display_name) for c in page.items), key=lambda choice: choice[1].lower())
 
 
 def _ids(values: Any) -> list[int]:
