@@ -69,4 +69,4 @@ def _standing(links: Sequence[InvoiceLink]) -> tuple[InvoiceState | None, Invoic
 
 def _numbers(uow: UnitOfWork, company_id: int, ids: list[int]) -> dict[int, str]:
     """SO numbers of the failures shown (the first 200: the panel lists no more)."""
-    return {so_id: uow.sales_orders.get(company_id, so_id).number for so_id in ids[:200]}
+    return {o.id or 0: o.number for o in uow.sales_orders.get_many(company_id, ids[:200])}

@@ -84,9 +84,9 @@ class OrderReads:
     def invoice_link(self, company_id: int, order_id: int, number: int | None = None) -> InvoiceLink:
         """The SO's invoice `number`; without one, the invoice that stands for the SO as a whole (OrderView.link)."""
         with self._uow() as uow:
-            invoices = uow.invoice_links.of_order(company_id, order_id)
             if number is None:
-                return invoices.current
+                return uow.invoice_links.of_order(company_id, order_id).current
+            uow.sales_orders.get(company_id, order_id)  # NotFound for another company's SO
             return uow.invoice_links.get(company_id, order_id, number)
 
     def invoices(self, company_id: int, order_id: int) -> OrderInvoices:
