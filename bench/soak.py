@@ -406,16 +406,18 @@ class Soak:
         self.sandbox.stop()
 
 
-# Random fault rules: (kind, options). Counts stay small so that every rule runs out and work goes on.
+# Random fault rules: (kind, options). Counts stay small so that every rule runs out and work goes on. "batch"
+# hits bulk invoicing's /batch requests (invoices, and customers and items created in bulk).
 Fault = Callable[[random.Random], tuple[str, dict[str, Any]]]
 FAULTS: list[Fault] = [
-    lambda r: ("drop_after_commit", {"match": "invoice", "method": "POST", "count": r.randint(1, 3)}),
+    lambda r: ("drop_after_commit", {"match": r.choice(["invoice", "batch"]), "method": "POST",
+                                     "count": r.randint(1, 3)}),
     lambda r: ("drop_after_commit", {"match": "journalentry", "method": "POST", "count": 1}),
-    lambda r: ("fail_before_commit", {"match": r.choice(["invoice", "query", "customer", "item", ""]),
+    lambda r: ("fail_before_commit", {"match": r.choice(["invoice", "batch", "query", "customer", "item", ""]),
                                       "count": r.randint(1, 4), "status": r.choice([500, 502, 503])}),
     lambda r: ("throttle", {"match": "", "count": r.randint(3, 12)}),  # a 429 storm on everything (1 s each)
     lambda r: ("latency", {"match": "", "seconds": r.uniform(0.05, 0.4), "count": r.randint(5, 20)}),
-    lambda r: ("ignore_requestid", {"match": r.choice(["invoice", "journalentry"]), "method": "POST",
+    lambda r: ("ignore_requestid", {"match": r.choice(["invoice", "batch", "journalentry"]), "method": "POST",
                                     "count": r.randint(1, 5)}),
 ]  # fmt: skip
 

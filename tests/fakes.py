@@ -47,6 +47,7 @@ class Tables:
     def __init__(self) -> None:
         self.rows: dict[str, dict[int, Any]] = {name: {} for name in TABLES}
         self.sequences: dict[str, int] = {}
+        self.usage: dict[tuple[int, str], tuple[int, int]] = {}  # (company, month) → (core, coreplus)
 
     def new_id(self, table: str) -> int:
         """Next id of `table`; like a database sequence, a rollback does not give it back."""
@@ -356,6 +357,39 @@ def _link_conflict() -> Conflict:
     return Conflict("invoice", "This order's invoice was changed at the same time; try again.")
 
 
+class FakeQboUsage:
+    """The meter's counts. Increments wait in the unit of work and are added to what is committed at commit (as
+    the SQL store's INSERT … ON CONFLICT DO UPDATE adds in place): concurrent units never lose a count."""
+
+    def __init__(self, database: Tables) -> None:
+        self._database = database
+        self.pending: list[tuple[int, str, int, int]] = []
+
+    def add(self, company_id: int, month: str, core: int, coreplus: int) -> None:
+        self.pending.append((company_id, month, core, coreplus))
+
+    def of_company(self, company_id: int, month: str) -> tuple[int, int]:
+        return self._view().get((company_id, month), (0, 0))
+
+    def of_month(self, month: str) -> dict[int, tuple[int, int]]:
+        return {company: counts for (company, at), counts in self._view().items() if at == month}
+
+    def total(self, month: str) -> tuple[int, int]:
+        counts = self.of_month(month).values()
+        return sum(c for c, _ in counts), sum(p for _, p in counts)
+
+    def publish(self) -> None:
+        self._database.usage = self._view()
+        self.pending.clear()
+
+    def _view(self) -> dict[tuple[int, str], tuple[int, int]]:
+        view = dict(self._database.usage)
+        for company, month, core, coreplus in self.pending:
+            old_core, old_plus = view.get((company, month), (0, 0))
+            view[(company, month)] = (old_core + core, old_plus + coreplus)
+        return view
+
+
 class InMemoryUnitOfWork:
     """A unit of work over a snapshot of the committed tables; commit() publishes what it wrote."""
 
@@ -367,15 +401,18 @@ class InMemoryUnitOfWork:
         self.tax_rates = FakeTaxRates(self._work)
         self.sales_orders = FakeSalesOrders(self._work)
         self.invoice_links = FakeInvoiceLinks(self._work)
+        self.qbo_usage = FakeQboUsage(database)
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self._work.begin()
+        self.qbo_usage.pending.clear()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self._work.begin()  # uncommitted writes are gone; the fake has nothing to close
+        self.qbo_usage.pending.clear()
 
     def commit(self) -> None:
         """Publish this unit's writes and see what others committed. Raises Conflict, publishing nothing, when
@@ -389,11 +426,13 @@ class InMemoryUnitOfWork:
             if table == "orders":
                 self.sales_orders._refuse_taken(record)
         self._work.publish()
+        self.qbo_usage.publish()
         self.invoice_links.read_versions.clear()
 
     def rollback(self) -> None:
         """Discard every write since the last commit."""
         self._work.begin()
+        self.qbo_usage.pending.clear()
         self.invoice_links.read_versions.clear()
 
     def _refuse_stale_link(self, key: int, record: tuple[int, InvoiceLink]) -> None:

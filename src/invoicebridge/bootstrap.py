@@ -15,19 +15,25 @@ from invoicebridge.jobs.queue import make_huey
 from invoicebridge.jobs.tasks import Jobs, Services
 from invoicebridge.qbo.auth import OAuthApp
 from invoicebridge.qbo.client import QboClient, QboConfig
+from invoicebridge.qbo.limits import Limiter, LimitRules, MemoryLedger, SharedLimiter
 from invoicebridge.qbo.links import invoice_url
 from invoicebridge.settings import Settings
 from invoicebridge.store.db import make_engine, make_session_factory
+from invoicebridge.store.limiter_redis import RedisLedger
+from invoicebridge.store.limiter_sqlite import SqliteLedger
 from invoicebridge.store.migrate import upgrade
 from invoicebridge.store.tokens import SqlTokenVault
 from invoicebridge.store.unit_of_work import SqlUnitOfWork
 from invoicebridge.sync.api_tokens import ApiTokens
+from invoicebridge.sync.batch_invoicing import BatchInvoicing
 from invoicebridge.sync.bulk_runs import BulkRuns
 from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.connecting import Connecting
 from invoicebridge.sync.gateway import ClientFactory, Recorder
 from invoicebridge.sync.invoicing import Invoicing
+from invoicebridge.sync.meter import Budget, Meter
 from invoicebridge.sync.orderbook import OrderBook
+from invoicebridge.sync.pacing import EchoWatch, Pacing
 from invoicebridge.sync.people import People
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reconcile import Reconcile
@@ -60,6 +66,7 @@ class Container:
     sessions: Sessions
     api_tokens: ApiTokens
     bulk_runs: BulkRuns
+    meter: Meter
 
     def invoice_url(self, company_id: int, qbo_invoice_id: str | None) -> str | None:
         """The link that opens the invoice in QBO (or in qbo_sandbox's own UI for the local environment)."""
@@ -83,6 +90,20 @@ class Container:
         self.engine.dispose()
 
 
+def make_limiter(settings: Settings) -> Limiter:
+    """The one QBO limiter of this deployment: Redis across machines, else a SQLite file beside the job queue's
+    (every process on the machine), else — immediate mode, one process — in memory."""
+    rules = LimitRules(
+        settings.qbo_requests_per_minute, settings.qbo_concurrent_requests, settings.qbo_batch_requests_per_minute,
+        margin_seconds=settings.qbo_limit_margin_seconds, lease_seconds=settings.qbo_limit_lease_seconds,
+    )  # fmt: skip
+    if settings.redis_url:
+        return SharedLimiter(RedisLedger(settings.redis_url, rules))
+    if settings.jobs_immediate:
+        return SharedLimiter(MemoryLedger(rules))
+    return SharedLimiter(SqliteLedger(settings.data_dir / "limits.db", rules))
+
+
 def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | None = None) -> Container:
     """Wire the application for `settings`; with `migrate`, bring the schema up to date first. `http` is the
     transport seam for QBO calls (a default client with timeouts otherwise)."""
@@ -104,13 +125,24 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         backoff=settings.qbo_backoff_seconds,
     )  # fmt: skip
 
+    budget = Budget(settings.qbo_coreplus_monthly_budget, settings.qbo_coreplus_warn_percent)
+    meter = Meter(unit_of_work, budget, utc_now)
+    limiter = make_limiter(settings)  # one per process, every company's clients share it (and the file or Redis)
+    echoes = EchoWatch(unit_of_work)  # our writes, noted for webhook health (sync/pacing.py)
+
     def clients(connection: Connection, recorder: Recorder | None) -> QboClient:
         tokens = VaultTokenSource(connection.company_id, vault, oauth, unit_of_work, utc_now)
-        return QboClient(config, connection.realm_id, tokens, client, on_exchange=recorder)
+        on_exchange = meter.recorder(connection.company_id, then=recorder)  # every attempt counted, then audited
+        on_exchange = echoes.recorder(connection.company_id, then=on_exchange)  # a write then awaits its webhook
+        return QboClient(config, connection.realm_id, tokens, client, on_exchange=on_exchange, limiter=limiter)
 
     cogs = Cogs(unit_of_work, clients, utc_now, stale_after=timedelta(seconds=settings.claim_stale_seconds))
     invoicing = Invoicing(unit_of_work, clients, utc_now, stale_after=timedelta(seconds=settings.claim_stale_seconds))
-    reconcile = Reconcile(unit_of_work, clients, utc_now)
+    pacing = Pacing(
+        timedelta(minutes=settings.cdc_poll_minutes), timedelta(hours=settings.cdc_idle_hours),
+        timedelta(seconds=settings.webhook_echo_grace_seconds),
+    )  # fmt: skip
+    reconcile = Reconcile(unit_of_work, clients, utc_now, pacing)
 
     def connected_companies() -> list[int]:
         with unit_of_work() as uow:
@@ -119,7 +151,8 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
     huey = make_huey(
         redis_url=settings.redis_url, sqlite_path=settings.data_dir / "jobs.db", immediate=settings.jobs_immediate
     )
-    jobs = Jobs(huey, Services(invoicing, reconcile, cogs, connected_companies), settings.cdc_poll_minutes)
+    services = Services(invoicing, reconcile, cogs, connected_companies, BatchInvoicing(invoicing))
+    jobs = Jobs(huey, services, settings.cdc_poll_minutes)
     invoicing.after_invoiced = jobs.cogs  # COGS follows an invoice through the queue, with its own retries
     secret_key = settings.secret_key_bytes()
     policy = SessionPolicy(
@@ -129,5 +162,5 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
         settings, engine, unit_of_work, OrderBook(unit_of_work, utc_now), client, vault, oauth, clients,
         Connecting(unit_of_work, vault, oauth, clients, utc_now, secret_key), invoicing, cogs, reconcile, jobs,
         People(unit_of_work, utc_now), Sessions(unit_of_work, utc_now, policy), ApiTokens(unit_of_work, utc_now),
-        BulkRuns(unit_of_work, utc_now),
+        BulkRuns(unit_of_work, utc_now), meter=meter,
     )  # fmt: skip

@@ -16,10 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from invoicebridge import demo_setup
+from invoicebridge import cli_bulk, demo_setup
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import login_url, tokens, users
 from invoicebridge.cli_keys import keys
+from invoicebridge.cli_qbo import qbo
 from invoicebridge.demo import ensure_demo_admin, seed_demo
 from invoicebridge.domain import InvoiceBridgeError, InvoiceLink, InvoiceScope, InvoiceState, PageRequest
 from invoicebridge.jobs import worker as worker_module
@@ -36,6 +37,7 @@ app.add_typer(db, name="db")
 app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(keys, name="keys")
+app.add_typer(qbo, name="qbo")
 console = Console()
 err = Console(stderr=True)
 
@@ -151,7 +153,7 @@ def worker(
 
 @app.command()
 def invoice(
-    numbers: Annotated[list[str], typer.Argument(help="SO numbers, e.g. SO-1001")],
+    numbers: Annotated[list[str] | None, typer.Argument(help="SO numbers, e.g. SO-1001")] = None,
     company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
     delivered: Annotated[
         bool, typer.Option("--delivered", help="invoice what was delivered and is not invoiced yet (partial invoicing)")
@@ -159,32 +161,67 @@ def invoice(
     separate: Annotated[
         bool, typer.Option("--separate", help="with --delivered: one invoice per delivery instead of one for all")
     ] = False,
-) -> None:
+    all_not_invoiced: Annotated[
+        bool, typer.Option("--all-not-invoiced", help="every SO with no invoice in QuickBooks yet (failed ones again)")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(min=0, max=64, help="for a queued run: worker threads in this process while the bar is "
+                          "shown (0: the running `invoicebridge worker` processes do the work)")
+    ] = 0,
+) -> None:  # fmt: skip
     """Create the QuickBooks invoice of each SO now (the whole SO, or with --delivered its delivered parts) and
-    print the outcome and the link."""
+    print the outcome and the link. With --all-not-invoiced, or more than 20 SO numbers, the SOs are queued
+    instead (a bulk run, as on the Sell screen) and a progress bar follows them; failed SOs are listed at the end."""
     if separate and not delivered:
         raise typer.BadParameter("--separate goes with --delivered", param_hint="--separate")
+    if all_not_invoiced == bool(numbers):
+        raise typer.BadParameter("name the SOs or use --all-not-invoiced (one of the two)", param_hint="NUMBERS")
+    if all_not_invoiced and delivered:
+        raise typer.BadParameter("--all-not-invoiced invoices whole SOs; name the SOs for --delivered")
     container = build(_settings(), migrate=True)
-    failed = 0
     try:
         company_id = company or _only_company(container)
-        for number in numbers:
-            try:
-                order = container.orderbook.get_sales_order_by_number(company_id, number).order
-                links = (
-                    container.invoicing.invoice_deliveries(company_id, order.id or 0, None, combine=not separate)
-                    if delivered
-                    else [container.invoicing.create_invoice(company_id, order.id or 0)]
-                )
-            except InvoiceBridgeError as error:
-                err.print(f"{number}: [red]{error}[/red]")
-                failed += 1
-                continue
-            failed += sum(not _print_invoice(container, company_id, number, link) for link in links)
+        if all_not_invoiced or (len(numbers or []) > cli_bulk.FEW and not delivered):
+            status = _invoice_queued(container, company_id, numbers or [], workers)
+        else:
+            status = 1 if _invoice_now(container, company_id, numbers or [], delivered, separate) else 0
     finally:
         container.close()
-    if failed:
-        raise typer.Exit(1)
+    if status:
+        raise typer.Exit(status)
+
+
+def _invoice_now(container: Container, company_id: int, numbers: list[str], delivered: bool, separate: bool) -> int:
+    """A few SOs, one after the other in this process, a line each; how many failed."""
+    failed = 0
+    for number in numbers:
+        try:
+            order = container.orderbook.get_sales_order_by_number(company_id, number).order
+            links = (
+                container.invoicing.invoice_deliveries(company_id, order.id or 0, None, combine=not separate)
+                if delivered
+                else [container.invoicing.create_invoice(company_id, order.id or 0)]
+            )
+        except InvoiceBridgeError as error:
+            err.print(f"{number}: [red]{error}[/red]")
+            failed += 1
+            continue
+        failed += sum(not _print_invoice(container, company_id, number, link) for link in links)
+    return failed
+
+
+def _invoice_queued(container: Container, company_id: int, numbers: list[str], workers: int) -> int:
+    """Many SOs (the named ones, or every one not invoiced): queued and followed with a bar; the exit status."""
+    if not numbers:
+        return cli_bulk.invoice_many(container, company_id, cli_bulk.not_invoiced_ids(container, company_id),
+                                     workers, console)  # fmt: skip
+    ids, unknown = cli_bulk.ids_of(container, company_id, numbers)
+    for number in unknown:
+        err.print(f"{escape(number)}: [red]no such sales order[/red]", highlight=False)
+    if not ids:
+        return 1
+    status = cli_bulk.invoice_many(container, company_id, ids, workers, console)
+    return status or (1 if unknown else 0)
 
 
 def _print_invoice(container: Container, company_id: int, number: str, link: InvoiceLink) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
@@ -45,10 +45,27 @@ class Settings(BaseSettings):
     qbo_minor_version: int = 75
     qbo_max_attempts: int = 5  # per QBO call, on 429/5xx/no answer (only where a retry is safe)
     qbo_backoff_seconds: float = 0.5  # first retry delay; doubles up to 30 s (QBO's Retry-After wins)
+    # QBO's limits per company, kept by one limiter shared by every process (SQLite file in data_dir, or Redis
+    # when redis_url is set): requests in any sliding minute, batch requests in any sliding minute, at once.
+    # A request counts until a minute plus the margin after it finished; a killed worker's slot is freed after
+    # the lease (longer than the 30 s HTTP timeout). See docs/operations.md, "Rate limits".
+    qbo_requests_per_minute: int = 500
+    qbo_batch_requests_per_minute: int = 40
+    qbo_concurrent_requests: int = 10
+    qbo_limit_margin_seconds: float = 1.0
+    qbo_limit_lease_seconds: float = 90.0
     # Fernet keys for tokens at rest, comma-separated, newest first (MultiFernet: old keys still decrypt).
     # Empty: a key is generated into data_dir/token.key (fine on one machine; set it explicitly elsewhere).
     token_keys: SecretStr = SecretStr("")
     cdc_poll_minutes: int = 1  # the periodic CDC poll per company that catches lost webhooks
+    # …paced by webhook health (sync/pacing.py): every cdc_poll_minutes only while a write of ours waits for its
+    # webhook echo (or webhooks look lost: none came within webhook_echo_grace_seconds), else every cdc_idle_hours.
+    cdc_idle_hours: int = 8
+    webhook_echo_grace_seconds: int = 120
+    # The meter (sync/meter.py): Intuit's free Builder tier allows 500,000 CorePlus calls (reads) a month across all
+    # of an app's companies, then blocks them. 0 = no budget. Past warn_percent of it a warning is logged and shown.
+    qbo_coreplus_monthly_budget: int = 500_000
+    qbo_coreplus_warn_percent: int = 80
     # A claim (an SO being invoiced) untouched this long belongs to a worker that died: the sweeper resumes it.
     # Longer than any one invoice takes, retries and 429 back-offs included.
     claim_stale_seconds: int = 300
@@ -123,6 +140,62 @@ class Settings(BaseSettings):
         if not 1 <= value <= 59:
             raise ValueError("cdc_poll_minutes must be between 1 and 59")
         return value
+
+    @field_validator("cdc_idle_hours")
+    @classmethod
+    def _sane_idle_poll(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 7:  # QBO's CDC looks back 30 days; a week apart keeps well inside it
+            raise ValueError("cdc_idle_hours must be between 1 and 168")
+        return value
+
+    @field_validator("webhook_echo_grace_seconds")
+    @classmethod
+    def _sane_echo_grace(cls, value: int) -> int:
+        if not 1 <= value <= 3600:
+            raise ValueError("webhook_echo_grace_seconds must be between 1 and 3600")
+        return value
+
+    @field_validator("qbo_coreplus_monthly_budget")
+    @classmethod
+    def _sane_budget(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("qbo_coreplus_monthly_budget must be 0 (no budget) or a number of calls a month")
+        return value
+
+    @field_validator("qbo_coreplus_warn_percent")
+    @classmethod
+    def _sane_warn_percent(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("qbo_coreplus_warn_percent must be between 1 and 100")
+        return value
+
+    @field_validator("qbo_requests_per_minute", "qbo_batch_requests_per_minute", "qbo_concurrent_requests")
+    @classmethod
+    def _sane_limit(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError("QBO request limits must be between 1 and 100000")
+        return value
+
+    @field_validator("qbo_limit_margin_seconds")
+    @classmethod
+    def _sane_margin(cls, value: float) -> float:
+        if not 0 <= value <= 30:
+            raise ValueError("qbo_limit_margin_seconds must be between 0 and 30")
+        return value
+
+    @field_validator("qbo_limit_lease_seconds")
+    @classmethod
+    def _sane_lease(cls, value: float) -> float:
+        # shorter than a request may take (30 s HTTP timeout) would free a running request's slot
+        if not 31 <= value <= 3600:
+            raise ValueError("qbo_limit_lease_seconds must be between 31 and 3600 (longer than the 30 s HTTP timeout)")
+        return value
+
+    @model_validator(mode="after")
+    def _batches_within_requests(self) -> Settings:
+        if self.qbo_batch_requests_per_minute > self.qbo_requests_per_minute:
+            raise ValueError("qbo_batch_requests_per_minute cannot exceed qbo_requests_per_minute")
+        return self
 
     @field_validator("secret_key")
     @classmethod

@@ -206,13 +206,16 @@ class _Control:
         realm_id = self._company(request.path_params["realm_id"])
         body = await _object(request)
         duplicate, delay = body.get("duplicate", False), body.get("delay_seconds", 0)
+        drop = body.get("drop", False)  # webhooks lost: the realm's changes are not sent at all
         if not isinstance(duplicate, bool) or not _number(delay, 0, MAX_WEBHOOK_DELAY):
             raise ControlError("duplicate must be true or false and delay_seconds a number from 0 to 86400")
+        if not isinstance(drop, bool):
+            raise ControlError("drop must be true or false")
         try:
-            self.s.webhooks.configure(realm_id, duplicate, float(delay))
+            self.s.webhooks.configure(realm_id, duplicate, float(delay), drop)
         except ValueError as error:
             raise ControlError(str(error)) from None
-        return 200, {"duplicate": duplicate, "delay_seconds": delay}
+        return 200, {"duplicate": duplicate, "delay_seconds": delay, "drop": drop}
 
     async def deliveries(self, request: Request) -> tuple[int, Any]:
         return 200, {"deliveries": [_delivery_json(d) for d in self.s.webhooks.deliveries]}
@@ -251,6 +254,8 @@ class _Control:
         numbers_ok = all(_whole(merged[k]) and merged[k] >= 1 for k in ("per_minute", "concurrent", "batch_per_minute"))
         if not numbers_ok or not isinstance(merged["enabled"], bool):
             raise ControlError("limits are whole numbers ≥ 1 and enabled is true or false")
+        if not _number(merged["window_seconds"], 0.1, 3600):
+            raise ControlError("window_seconds must be a number of seconds from 0.1 to 3600")
         self.s.throttle.configure(Limits(**merged))
         return 200, merged
 

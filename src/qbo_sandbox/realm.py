@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,9 @@ class View:
 
     def all(self, entity: str) -> list[dict[str, Any]]:
         return [copy.deepcopy(o) for o in self._state.table(entity).values()]
+
+    def scan(self, entity: str) -> Iterable[Mapping[str, Any]]:
+        return self._state.table(entity).values()
 
     def next_doc_number(self) -> str:
         """QBO increments the last invoice number, keeping its prefix: after App_1000 comes App_1001."""

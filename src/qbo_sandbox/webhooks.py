@@ -21,6 +21,9 @@ How a change becomes a delivery:
    100 — five attempts in about 4 s — so tests of a client's recovery stay fast.
 4. For a realm configured with ``duplicate=True`` every delivery carrying its events is sent twice (the
    same body and event ids), as Intuit may deliver twice.
+5. For a realm configured with ``drop=True`` its changes are not sent at all while the setting holds — webhooks
+   lost, as when Intuit stops delivering or the receiver's address is wrong — and only counted in
+   :attr:`WebhookDispatcher.dropped`. CDC still reports them: it is how a client notices.
 
 Every attempt is in :attr:`WebhookDispatcher.deliveries`.
 """
@@ -79,6 +82,7 @@ class Delivery:
 class _RealmConfig:
     duplicate: bool = False
     delay_seconds: float = 0.0
+    drop: bool = False
 
 
 @dataclass
@@ -110,6 +114,7 @@ class WebhookDispatcher:
         self._outboxes: dict[str, _Outbox] = {}
         self._configs: dict[str, _RealmConfig] = {}
         self._log: list[Delivery] = []
+        self._dropped: dict[str, int] = {}
         self._sending = 0
         self._thread: threading.Thread | None = None
         self._senders: ThreadPoolExecutor | None = None
@@ -120,16 +125,26 @@ class WebhookDispatcher:
         """Queue a change; returns at once (the backend calls this under its own lock)."""
         audience = frozenset(self._registry.connected_apps(event.realm_id))
         with self._cond:
-            delay = self._configs.get(event.realm_id, _RealmConfig()).delay_seconds
-            heapq.heappush(self._events, (time.monotonic() + delay, next(self._seq), event, audience))
+            config = self._configs.get(event.realm_id, _RealmConfig())
+            if config.drop:
+                self._dropped[event.realm_id] = self._dropped.get(event.realm_id, 0) + 1
+                return
+            heapq.heappush(self._events, (time.monotonic() + config.delay_seconds, next(self._seq), event, audience))
             self._cond.notify_all()
 
-    def configure(self, realm_id: str, duplicate: bool = False, delay_seconds: float = 0.0) -> None:
-        """From now on, send the realm's deliveries twice and/or hold its events ``delay_seconds``."""
+    def configure(self, realm_id: str, duplicate: bool = False, delay_seconds: float = 0.0, drop: bool = False) -> None:
+        """From now on, send the realm's deliveries twice and/or hold its events ``delay_seconds``, or (``drop``)
+        send none of its changes at all. Events already queued are sent as they were."""
         if delay_seconds < 0:
             raise ValueError("delay_seconds must not be negative")
         with self._cond:
-            self._configs[realm_id] = _RealmConfig(duplicate, delay_seconds)
+            self._configs[realm_id] = _RealmConfig(duplicate, delay_seconds, drop)
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """How many changes of each realm were not sent because the realm was set to ``drop`` (a snapshot)."""
+        with self._cond:
+            return dict(self._dropped)
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -186,6 +201,7 @@ class WebhookDispatcher:
             self._outboxes.clear()
             self._configs.clear()
             self._log.clear()
+            self._dropped.clear()
             self._cond.notify_all()
 
     # --- the background thread -------------------------------------------------------------------------

@@ -99,6 +99,12 @@ class Connection:
     settings: ConnectionSettings = field(default_factory=ConnectionSettings)
     preferences: QboPreferences | None = None
     cdc_checked_at: datetime | None = None  # changes up to here are known (the periodic CDC poll's cursor)
+    # Webhook health, which paces the CDC poll (sync/pacing.py). The store writes these only through their own
+    # calls (ConnectionRepository.note_write, webhook_arrived, swap_polled_at), never through `save`: a connection
+    # saved from an older copy must not undo a write noted, or an echo seen, a moment ago by another worker.
+    webhook_seen_at: datetime | None = None  # the last webhook event for this company arrived
+    echo_due_since: datetime | None = None  # our oldest write to its QBO that no webhook event has followed yet
+    polled_at: datetime | None = None  # the last paced CDC poll was claimed (one per slot, across workers)
 
     @property
     def usable(self) -> bool:

@@ -16,7 +16,8 @@ def make_huey(*, redis_url: str | None = None, sqlite_path: Path | None = None, 
     if immediate:
         return MemoryHuey("invoicebridge", immediate=True, utc=True, results=False)
     if redis_url:
-        return PriorityRedisHuey("invoicebridge", url=redis_url, utc=True, results=False)  # priorities: webhooks first
+        # priorities: webhooks first; blocking: an idle worker wakes the moment a job is queued (jobs/worker.py)
+        return PriorityRedisHuey("invoicebridge", url=redis_url, utc=True, results=False, blocking=True, read_timeout=1)
     if sqlite_path is None:
         raise ValueError("a SQLite path or a Redis URL is needed for a queue that outlives the process")
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)

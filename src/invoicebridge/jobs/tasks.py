@@ -7,17 +7,27 @@ versioned claim already lets only one worker create an SO's invoice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from huey import Huey, crontab
 
+from invoicebridge.qbo.client import BATCH_LIMIT
+from invoicebridge.sync.batch_invoicing import BatchInvoicing
 from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.reconcile import Reconcile
 
 PRIORITY = 10  # webhooks and CDC polls; everything else 0
+
+
+DRAINS_PER_COMPANY = (
+    3  # a company's batches in flight at once: QBO answers a batch in seconds, allows 10 requests at once
+)
+RETRY_DRAIN_SECONDS = 5
+PENDING_SCAN = 10_000  # queued jobs the sweeper looks through for a company's batch job
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,7 @@ class Services:
     reconcile: Reconcile
     cogs: Cogs
     connected_companies: Callable[[], list[int]]
+    batches: BatchInvoicing
 
 
 class Jobs:
@@ -40,6 +51,21 @@ class Jobs:
             # `number` None: a job queued before partial invoicing, meaning the SO's whole-SO invoice
             return services.invoicing.create_invoice(company_id, sales_order_id, number).state.value
 
+        # Bulk invoicing: one batch (up to 30 invoices) per job. While more are queued the job puts itself at the
+        # back of the queue, so companies' backlogs take turns (one company's 10,000 SOs never starve another's
+        # few); a batch that claimed nothing (others hold them) looks again a little later.
+        @huey.task(name="drain", retries=2, retry_delay=5)
+        def drain(company_id: int) -> int:
+            drained = services.batches.drain(company_id)
+            while drained.claimed and drained.left and huey.immediate:  # tests: no recursion through the queue
+                drained = services.batches.drain(company_id)
+            if drained.left and not huey.immediate:
+                if drained.claimed:
+                    drain(company_id)
+                else:
+                    drain.schedule((company_id,), delay=RETRY_DRAIN_SECONDS)
+            return drained.left
+
         # Status back from QBO goes ahead of bulk invoicing (the soak saw deletions wait behind a 16,000-job
         # queue): a higher priority is dequeued first, on SQLite and Redis alike.
         @huey.task(name="webhook", retries=5, retry_delay=10, priority=PRIORITY)  # unhandled events are retried
@@ -47,8 +73,8 @@ class Jobs:
             return services.reconcile.apply_webhook(body.encode())
 
         @huey.task(name="poll", retries=1, retry_delay=10, priority=PRIORITY)
-        def poll(company_id: int) -> int:
-            return services.reconcile.poll(company_id)
+        def poll(company_id: int) -> int:  # paced: runs only when due and claimed (sync/pacing.py)
+            return services.reconcile.poll_if_due(company_id)
 
         @huey.task(name="cogs", retries=3, retry_delay=30)
         def cogs(company_id: int, sales_order_id: int) -> bool:
@@ -61,8 +87,12 @@ class Jobs:
             idle = huey.pending_count() == 0
             found = [(c, so, n) for c, so, n in services.invoicing.unsettled(queue_idle=idle) if c in connected]
             requeued = [(c, so, n) for c, so, n in found if services.invoicing.requeue(c, so, n)]
-            for company_id, sales_order_id, number in requeued:
-                invoice(company_id, sales_order_id, number)
+            # Requeued invoices (they look themselves up first), and queued ones whose batch job died with its
+            # worker, are made by the company's batch job: one is queued for each company that has none waiting.
+            waiting = {c for c in services.batches.waiting_companies() if c in connected}
+            pending = {task.args[0] for task in huey.pending(limit=PENDING_SCAN) if task.name == "drain"}
+            for company_id in sorted(waiting - pending):
+                drain(company_id)
             due = services.cogs.unsettled() if idle else []  # idle: no COGS job of theirs is waiting
             for company_id, sales_order_id in due:
                 cogs(company_id, sales_order_id)
@@ -72,21 +102,28 @@ class Jobs:
         def sweep() -> int:
             return sweep_now()
 
+        # Every tick asks which companies' polls are due by their webhook health: hours apart while webhooks
+        # echo our writes, every tick while they may be lost. Every worker process's scheduler ticks; the poll's
+        # claim lets one of them poll per slot.
         @huey.periodic_task(crontab(minute=f"*/{poll_minutes}"), name="poll_all")
         def poll_all() -> int:
-            companies = services.connected_companies()
+            companies = services.reconcile.due_for_poll()
             for company_id in companies:
                 poll(company_id)
             return len(companies)
 
         self._invoice, self._webhook, self._poll, self._cogs, self._poll_all = invoice, webhook, poll, cogs, poll_all
+        self._drain = drain
         self._sweep = sweep_now
 
-    def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[Any]:
+    def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
         """Queue *invoice all* for these SOs: their whole-SO invoices are marked `queued` first (durably), then
-        their jobs are enqueued. SOs invoiced partly are left out."""
+        batch jobs are enqueued for the company (sync/batch_invoicing.py). SOs invoiced partly are left out.
+        Returns (SO id, invoice number) of those queued."""
         marked = self._services.invoicing.queue(company_id, sales_order_ids)
-        return [self._invoice(company_id, so_id, number) for so_id, number in marked]
+        for _ in range(min(DRAINS_PER_COMPANY, math.ceil(len(marked) / BATCH_LIMIT))):
+            self._drain(company_id)
+        return marked
 
     def webhook(self, body: bytes) -> Any:
         return self._webhook(body.decode())

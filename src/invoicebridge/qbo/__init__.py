@@ -37,6 +37,7 @@ from invoicebridge.qbo.errors import (
     ValidationError,
     from_fault,
 )
+from invoicebridge.qbo.limits import Ledger, Limiter, LimitRules, MemoryLedger, SharedLimiter, Unlimited
 from invoicebridge.qbo.links import invoice_url, journal_entry_url
 from invoicebridge.qbo.webhooks import EntityChange, parse_notifications, verify_signature
 
@@ -50,6 +51,10 @@ __all__ = [
     "EntityChange",
     "Exchange",
     "InvalidReference",
+    "Ledger",
+    "LimitRules",
+    "Limiter",
+    "MemoryLedger",
     "MemoryTokenSource",
     "OAuthApp",
     "OAuthError",
@@ -60,11 +65,13 @@ __all__ = [
     "QboError",
     "QueryError",
     "ServerError",
+    "SharedLimiter",
     "StaleObject",
     "StaticTokenSource",
     "Throttled",
     "TokenSource",
     "Tokens",
+    "Unlimited",
     "ValidationError",
     "authorization_url",
     "batch_error",

@@ -5,8 +5,12 @@ from the :class:`~invoicebridge.qbo.auth.TokenSource` and ``Accept: application/
 ``parse_float=Decimal``. Each attempt is reported to ``on_exchange`` as an :class:`Exchange` (never with the
 token). Failures raise :mod:`invoicebridge.qbo.errors` classes carrying QBO's ``intuit_tid``.
 
-Retries (see :mod:`invoicebridge.qbo.retry`): 429 always, honouring Retry-After; 5xx and unknown outcomes only
-for reads, queries, CDC and writes with a request id; one forced token refresh and retry after a 401.
+Every attempt first waits for the company's :class:`~invoicebridge.qbo.limits.Limiter` (shared by every
+worker, so QBO's 500/min, 40 batches/min and 10-at-once hold across processes) and holds its slot while it runs.
+
+Retries (see :mod:`invoicebridge.qbo.retry`): 429 always (rare behind a limiter), honouring Retry-After; 5xx and
+unknown outcomes only for reads, queries, CDC and writes with a request id; one forced token refresh and retry
+after a 401.
 When ``max_attempts`` are used up, the last error is raised.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +29,7 @@ import httpx
 from invoicebridge.qbo import jsonio
 from invoicebridge.qbo.auth import TokenSource
 from invoicebridge.qbo.errors import AuthenticationError, OutcomeUnknown, QboError, from_fault
+from invoicebridge.qbo.limits import Limiter, Unlimited
 from invoicebridge.qbo.retry import backoff_delay, parse_retry_after, should_retry
 
 __all__ = ["BATCH_LIMIT", "Exchange", "QboClient", "QboConfig", "batch_error", "entity_rows"]
@@ -89,6 +95,7 @@ class QboClient:
         on_exchange: Callable[[Exchange], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        limiter: Limiter | None = None,
     ) -> None:
         self.config = config
         self.realm_id = realm_id
@@ -97,6 +104,7 @@ class QboClient:
         self._on_exchange = on_exchange
         self._sleep = sleep
         self._jitter = jitter
+        self._limiter: Limiter = limiter or Unlimited()  # shared with the company's other clients and processes
 
     # --- queries and reads -------------------------------------------------------------------------------
 
@@ -195,15 +203,19 @@ class QboClient:
         body = {"Id": entity_id, "SyncToken": sync_token}
         return self._write(entity, body, {"operation": "void"}, request_id)
 
-    def batch(self, items: list[dict[str, Any]], request_id: str | None = None) -> list[dict[str, Any]]:
+    def batch(
+        self, items: list[dict[str, Any]], request_id: str | None = None, retry_unknown: bool = True
+    ) -> list[dict[str, Any]]:
         """Run up to 30 ``BatchItemRequest`` items; the ``BatchItemResponse`` items come back, each with its
         result or its ``Fault`` (see :func:`batch_error`). Retried on 5xx/timeouts only with a request id or
-        when every item is a query."""
+        when every item is a query; ``retry_unknown=False`` raises OutcomeUnknown at once instead (as for
+        :meth:`create`), for callers that look up what the batch may have made before sending anything again."""
         if not items or len(items) > BATCH_LIMIT:
             raise ValueError(f"a batch holds 1 to {BATCH_LIMIT} items, not {len(items)}")
         params = {"requestid": request_id} if request_id else {}
         safe = request_id is not None or all("Query" in item for item in items)
-        call = _Call("POST", "batch", params, jsonio.dumps({"BatchItemRequest": items}), "application/json", safe)
+        body = jsonio.dumps({"BatchItemRequest": items})
+        call = _Call("POST", "batch", params, body, "application/json", safe, retry_unknown)
         return list(self._call(call).get("BatchItemResponse") or [])
 
     def _write(
@@ -250,17 +262,10 @@ class QboClient:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if call.content_type:
             headers["Content-Type"] = call.content_type
-        started, clock = datetime.now(UTC), time.perf_counter()
-        record = _Record(call.method, httpx.URL(url).path, params, call.body, started)
-        try:
-            response = self._http.request(
-                call.method, url, params=params, content=call.body, headers=headers, timeout=self.config.timeout
-            )
-        except httpx.TransportError as failure:
-            error = OutcomeUnknown(f"No answer from QuickBooks ({type(failure).__name__}): {failure}")
-            error.request_id = call.params.get("requestid")
-            self._report(record.finish(clock, None, None, None, error))
-            raise error from failure
+        with self._admitted(call):  # the wait for a slot is not part of the exchange's duration
+            started, clock = datetime.now(UTC), time.perf_counter()
+            record = _Record(call.method, httpx.URL(url).path, params, call.body, started)
+            response = self._send(call, url, params, headers, record, clock)
         tid = response.headers.get("intuit_tid")
         result, refusal = _interpret(response, tid)
         self._report(record.finish(clock, response.status_code, response.text, tid, refusal))
@@ -268,6 +273,22 @@ class QboClient:
             refusal.request_id = call.params.get("requestid")
             raise refusal
         return result
+
+    def _send(
+        self, call: _Call, url: str, params: dict[str, str], headers: dict[str, str], record: _Record, clock: float
+    ) -> httpx.Response:
+        try:
+            return self._http.request(
+                call.method, url, params=params, content=call.body, headers=headers, timeout=self.config.timeout
+            )
+        except httpx.TransportError as failure:
+            error = OutcomeUnknown(f"No answer from QuickBooks ({type(failure).__name__}): {failure}")
+            error.request_id = call.params.get("requestid")
+            self._report(record.finish(clock, None, None, None, error))
+            raise error from failure
+
+    def _admitted(self, call: _Call) -> AbstractContextManager[None]:
+        return self._limiter.admit(self.realm_id, batch=call.path == "batch")
 
     def _report(self, exchange: Exchange) -> None:
         if self._on_exchange is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from invoicebridge.domain import (
@@ -33,6 +33,8 @@ from invoicebridge.store.tables import InvoicedDeliveryRow, InvoiceLinkRow, Sale
 CHANGED = "This order's invoice was changed at the same time; try again."
 # States after which the SO's stored scope or status may differ.
 REFRESHING = (InvoiceState.INVOICED, InvoiceState.DELETED)
+CHUNK = 500  # SO ids per IN (…)
+_ORDERS: Table = SalesOrderRow.__table__  # type: ignore[assignment]
 
 
 class SqlInvoiceLinks:
@@ -58,6 +60,68 @@ class SqlInvoiceLinks:
         self._s.refresh(row)  # another transaction may have recorded deliveries since this session read it
         return OrderInvoices(mapping.sales_order(row), self._links(company_id, [sales_order_id])[sales_order_id])
 
+    def lock_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> None:
+        """lock_order for many SOs in one statement, in id order (as every caller locks them: no deadlock).
+        NotFound when one is not an SO of this company."""
+        ids = sorted(set(sales_order_ids))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            if not all(is_id(i) for i in chunk):
+                raise NotFound("sales order", next(i for i in chunk if not is_id(i)))
+            bumped = self._s.execute(
+                update(SalesOrderRow)
+                .where(SalesOrderRow.company_id == company_id, SalesOrderRow.id.in_(chunk))
+                .values(invoice_lock=SalesOrderRow.invoice_lock + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if bumped.rowcount != len(chunk):  # type: ignore[attr-defined]
+                raise NotFound("sales order", chunk[0])
+
+    def of_orders_whole(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, OrderInvoices]:
+        """of_order for many SOs: each SO with every invoice it has had, read fresh, in a few queries (SOs of
+        other companies are left out)."""
+        ids = [i for i in dict.fromkeys(sales_order_ids) if is_id(i)]
+        found: dict[int, OrderInvoices] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            query = (
+                select(SalesOrderRow)
+                .where(SalesOrderRow.company_id == company_id, SalesOrderRow.id.in_(chunk))
+                .execution_options(populate_existing=True)
+            )
+            orders = {row.id: mapping.sales_order(row) for row in self._s.scalars(query)}
+            links = self._links(company_id, list(orders))
+            found.update((so_id, OrderInvoices(order, links[so_id])) for so_id, order in orders.items())
+        return found
+
+    def save_many(self, company_id: int, links: Sequence[InvoiceLink]) -> list[InvoiceLink]:
+        """save for many invoices in one flush; Conflict (nothing saved) when one changed since it was read. Take
+        the SOs' locks first (lock_orders) when one becomes invoiced or deleted."""
+        rows = self._rows(company_id, [(link.sales_order_id, link.number) for link in links])
+        for link in links:
+            row = rows.get((link.sales_order_id, link.number))
+            if row is None or row.version != link.version:
+                raise Conflict("invoice", CHANGED)
+            mapping.fill_invoice_link(row, company_id, link)
+            if not link.live:
+                row.covers = []
+        flush_or_conflict(self._s, Conflict("invoice", CHANGED))
+        self._refresh_orders(company_id, [link.sales_order_id for link in links if link.state in REFRESHING])
+        return [mapping.invoice_link(rows[(link.sales_order_id, link.number)]) for link in links]
+
+    def add_many(self, company_id: int, links: Sequence[InvoiceLink]) -> list[InvoiceLink]:
+        """add for many new invoices in one flush (take lock_orders first); Conflict when a constraint refuses."""
+        rows = []
+        for link in links:
+            row = InvoiceLinkRow()
+            mapping.fill_invoice_link(row, company_id, link)
+            row.covers = [InvoicedDeliveryRow(delivery_id=d) for d in link.delivery_ids]
+            self._s.add(row)
+            rows.append(row)
+        flush_or_conflict(self._s, Conflict("invoice", "This part of the order is being invoiced already."))
+        self._refresh_orders(company_id, [link.sales_order_id for link in links])
+        return [mapping.invoice_link(row) for row in rows]
+
     def of_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, tuple[InvoiceLink, ...]]:
         """Every invoice of each of these SOs, oldest first (an empty tuple for an SO without any)."""
         return self._links(company_id, sales_order_ids)
@@ -67,6 +131,15 @@ class SqlInvoiceLinks:
         if row is None:
             raise NotFound("invoice", number)
         return mapping.invoice_link(row)
+
+    def queued(self, company_id: int, limit: int) -> list[tuple[int, int]]:
+        query = (
+            select(InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number)
+            .where(InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.state == InvoiceState.QUEUED.value)
+            .order_by(InvoiceLinkRow.id)
+            .limit(limit)
+        )
+        return [(so_id, number) for so_id, number in self._s.execute(query)]
 
     def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
         """The invoice pointing at this QBO invoice: the live one if any, else the newest deleted one."""
@@ -129,6 +202,36 @@ class SqlInvoiceLinks:
             InvoiceLinkRow.number == number,
         )
         return self._s.scalars(query).one_or_none()
+
+    def _rows(self, company_id: int, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], InvoiceLinkRow]:
+        wanted = set(keys)
+        so_ids = sorted({so_id for so_id, _ in wanted if is_id(so_id)})
+        found: dict[tuple[int, int], InvoiceLinkRow] = {}
+        for start in range(0, len(so_ids), CHUNK):
+            query = select(InvoiceLinkRow).where(
+                InvoiceLinkRow.company_id == company_id,
+                InvoiceLinkRow.sales_order_id.in_(so_ids[start : start + CHUNK]),
+            )
+            for row in self._s.scalars(query):
+                if (row.sales_order_id, row.number) in wanted:
+                    found[(row.sales_order_id, row.number)] = row
+        return found
+
+    def _refresh_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> None:
+        """The SOs' stored invoice scope and status, from their invoices as they are now (the lists filter on it)."""
+        if not sales_order_ids:
+            return
+        values = [
+            {"so_id": so_id, "scope": invoices.scope.value if invoices.scope else None,
+             "status": invoices.status.value}
+            for so_id, invoices in self.of_orders_whole(company_id, sales_order_ids).items()
+        ]  # fmt: skip
+        self._s.connection().execute(
+            update(_ORDERS)
+            .where(_ORDERS.c.id == bindparam("so_id"))
+            .values(invoice_scope=bindparam("scope"), invoice_status=bindparam("status")),
+            values,
+        )
 
     def _refresh_order(self, company_id: int, sales_order_id: int) -> None:
         invoices = self.of_order(company_id, sales_order_id)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import case, delete, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,45 @@ class SqlConnections:
     def delete(self, company_id: int) -> None:
         self._s.execute(delete(ConnectionRow).where(ConnectionRow.company_id == company_id))
 
+    # -- webhook health (sync/pacing.py): single UPDATEs, so concurrent workers never undo each other ---------------
+    def note_write(self, company_id: int, at: datetime) -> None:
+        """Our write to the company's QBO, made at `at`, now waits for its echo — unless an older write is waiting
+        already (the oldest counts) or a webhook event arrived after `at` (the echo came first)."""
+        seen = ConnectionRow.webhook_seen_at
+        self._s.execute(
+            update(ConnectionRow)
+            .where(ConnectionRow.company_id == company_id, ConnectionRow.echo_due_since.is_(None))
+            .where(or_(seen.is_(None), seen < at))
+            .values(echo_due_since=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def webhook_arrived(self, realm_id: str, at: datetime) -> None:
+        """A webhook event for the realm arrived at `at`: every write made up to then counts as echoed."""
+        seen, due = ConnectionRow.webhook_seen_at, ConnectionRow.echo_due_since
+        self._s.execute(
+            update(ConnectionRow)
+            .where(ConnectionRow.realm_id == realm_id)
+            .values(
+                webhook_seen_at=case((seen > at, seen), else_=at),  # deliveries may be handled out of order
+                echo_due_since=case((due <= at, null()), else_=due),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def swap_polled_at(self, company_id: int, expected: datetime | None, value: datetime | None) -> bool:
+        """Compare-and-set of `polled_at`: True when it was `expected` and is now `value` (this worker claimed the
+        poll, or gave its claim back); False when another worker changed it first."""
+        current = ConnectionRow.polled_at
+        result = self._s.execute(
+            update(ConnectionRow)
+            .where(ConnectionRow.company_id == company_id)
+            .where(current.is_(None) if expected is None else current == expected)
+            .values(polled_at=value)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
 
 class SqlQboRefs:
     def __init__(self, session: Session) -> None:
@@ -74,6 +113,17 @@ class SqlQboRefs:
     def get(self, company_id: int, kind: str, local_id: int) -> str | None:
         row = self._row(company_id, kind, local_id)
         return row.qbo_id if row else None
+
+    def get_many(self, company_id: int, kind: str, local_ids: Sequence[int]) -> dict[int, str]:
+        wanted = sorted(set(local_ids))
+        found: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            query = select(QboRefRow.local_id, QboRefRow.qbo_id).where(
+                QboRefRow.company_id == company_id, QboRefRow.kind == kind,
+                QboRefRow.local_id.in_(wanted[start : start + 500]),
+            )  # fmt: skip
+            found.update((local_id, qbo_id) for local_id, qbo_id in self._s.execute(query))
+        return found
 
     def put(self, company_id: int, kind: str, local_id: int, qbo_id: str) -> None:
         row = self._row(company_id, kind, local_id)
@@ -236,7 +286,7 @@ def _connection(row: ConnectionRow) -> Connection:
     return Connection(
         row.company_id, row.realm_id, Health(row.health), row.connected_at, row.refresh_expires_at,
         row.last_refresh_error, _settings(row.settings), _prefs(row.preferences) if row.preferences else None,
-        row.cdc_checked_at,
+        row.cdc_checked_at, row.webhook_seen_at, row.echo_due_since, row.polled_at,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ negative, above the 64-bit range SQLite cannot even compare) is not found withou
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -123,6 +124,16 @@ class SqlCustomers:
         query = select(CustomerRow).where(CustomerRow.company_id == company_id)
         return _page(self._s, query, CustomerRow.id, page, mapping.customer)
 
+    def get_many(self, company_id: int, customer_ids: Sequence[int]) -> tuple[Customer, ...]:
+        wanted = [i for i in dict.fromkeys(customer_ids) if is_id(i)]
+        found: builtins.list[Customer] = []
+        for start in range(0, len(wanted), 500):
+            query = select(CustomerRow).where(
+                CustomerRow.company_id == company_id, CustomerRow.id.in_(wanted[start : start + 500])
+            )
+            found.extend(mapping.customer(row) for row in self._s.scalars(query))
+        return tuple(found)
+
     def names(self, company_id: int, customer_ids: Iterable[int]) -> dict[int, str]:
         """Display names of these customers of the company, in one query."""
         wanted = sorted({i for i in customer_ids if is_id(i)})
@@ -155,6 +166,16 @@ class SqlProducts:
 
     def get(self, company_id: int, product_id: int) -> ProductVariant:
         return mapping.product(_scoped(self._s, ProductRow, company_id, product_id, "product"))
+
+    def get_many(self, company_id: int, product_ids: Sequence[int]) -> list[ProductVariant]:
+        wanted = [i for i in dict.fromkeys(product_ids) if is_id(i)]
+        found: list[ProductVariant] = []
+        for start in range(0, len(wanted), 500):
+            query = select(ProductRow).where(
+                ProductRow.company_id == company_id, ProductRow.id.in_(wanted[start : start + 500])
+            )
+            found.extend(mapping.product(row) for row in self._s.scalars(query))
+        return found
 
     def update(self, product: ProductVariant) -> ProductVariant:
         row = _scoped(self._s, ProductRow, product.company_id, product.id or 0, "product")

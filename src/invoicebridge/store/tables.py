@@ -316,6 +316,10 @@ class ConnectionRow(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     cdc_checked_at: Mapped[datetime | None]
+    # Webhook health, pacing the CDC poll (sync/pacing.py); written only by their own UPDATEs, never by save.
+    webhook_seen_at: Mapped[datetime | None]
+    echo_due_since: Mapped[datetime | None]
+    polled_at: Mapped[datetime | None]
 
 
 class TokenRow(Base):
@@ -398,6 +402,24 @@ class ProcessedEventRow(Base):
     at: Mapped[datetime]
 
 
+class QboUsageRow(Base):
+    """QBO calls of one company in one calendar month (UTC), by Intuit's metering class (sync/meter.py). Only ever
+    incremented in place (INSERT … ON CONFLICT DO UPDATE), so concurrent workers never lose a count."""
+
+    __tablename__ = "qbo_usage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No index of its own: the unique (company_id, month) below serves look-ups by company.
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-03"
+    core: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    coreplus: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (
+        UniqueConstraint("company_id", "month", name="uq_qbo_usage_company_month"),
+        Index("ix_qbo_usage_month", "month"),  # the deployment's total of a month
+    )
+
+
 # The access tables live in their own module; importing it here puts them on Base.metadata for every user of the
 # schema (migrations, the drift test, create_all).
 from invoicebridge.store import access_tables as _access_tables  # noqa: E402, F401
+from invoicebridge.store import mirror_tables as _mirror_tables  # noqa: E402, F401

@@ -16,6 +16,7 @@ from invoicebridge.store.access_repositories import (
     SqlWebSessions,
 )
 from invoicebridge.store.invoice_repositories import SqlInvoiceLinks
+from invoicebridge.store.mirror_repositories import SqlQboMirror
 from invoicebridge.store.overview_queries import SqlOverview
 from invoicebridge.store.qbo_repositories import (
     SqlAudit,
@@ -33,6 +34,7 @@ from invoicebridge.store.repositories import (
     SqlTaxRates,
 )
 from invoicebridge.store.unsettled import SqlUnsettledLinks
+from invoicebridge.store.usage_repositories import SqlQboUsage
 
 
 class SqlUnitOfWork:
@@ -51,6 +53,8 @@ class SqlUnitOfWork:
         self.invoice_links = SqlInvoiceLinks(self.session)
         self.connections = SqlConnections(self.session)
         self.qbo_refs = SqlQboRefs(self.session)
+        self.qbo_mirror = SqlQboMirror(self.session)
+        self.qbo_usage = SqlQboUsage(self.session)
         self.audit = SqlAudit(self.session)
         self.overview = SqlOverview(self.session)
         self.bulk_runs = SqlBulkRuns(self.session)

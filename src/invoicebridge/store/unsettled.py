@@ -53,6 +53,11 @@ class SqlUnsettledLinks:
         )
         return [(company_id, order_id, number) for company_id, order_id, number in self._s.execute(query)]
 
+    def queued_companies(self) -> list[int]:
+        """Companies with an invoice `queued` (for the bulk path's batch jobs)."""
+        query = select(InvoiceLinkRow.company_id).where(InvoiceLinkRow.state == "queued").distinct()
+        return sorted(self._s.scalars(query))
+
     def cogs_due(self, per_order: Iterable[int], per_delivery: Iterable[int], limit: int) -> list[tuple[int, int]]:
         """(company id, SO id) whose COGS is due and not posted. Among `per_order` (the default rule): SOs fully
         delivered and invoiced without a posted entry. Among `per_delivery`: SOs with a delivery on an invoice in

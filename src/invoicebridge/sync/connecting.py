@@ -119,6 +119,7 @@ class Connecting:
             previous = uow.connections.get(company_id)
             if previous is not None and previous.realm_id != realm_id:
                 uow.qbo_refs.forget_all(company_id)  # another QBO company: remembered ids mean nothing there
+                uow.qbo_mirror.clear(company_id)  # and neither does the mirror of the other company
             settings = previous.settings if previous and previous.realm_id == realm_id else ConnectionSettings()
             connection = Connection(
                 company_id, realm_id, Health.CONNECTED, self._now(), tokens.refresh_expires_at, None, settings

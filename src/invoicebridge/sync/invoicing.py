@@ -55,13 +55,23 @@ from invoicebridge.sync.explain import (
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.invoice_lookup import Unsure
 from invoicebridge.sync.mapping import Refs, invoice_payload
-from invoicebridge.sync.matching import CUSTOMER, CustomerMatch, ItemMatch, Matcher, tax_codes
+from invoicebridge.sync.matching import (
+    CUSTOMER,
+    CustomerMatch,
+    ItemMatch,
+    Matcher,
+    refresh_references,
+    remember,
+    tax_codes,
+)
+from invoicebridge.sync.mirror import Mirror
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reads import all_tax_rates
 
 log = logging.getLogger(__name__)
 WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
 BUSY_QUEUE_PATIENCE = timedelta(hours=1)
+QUEUE_ATTEMPTS = 3
 ABANDONED = (
     "The worker creating this invoice stopped before it finished; whether the invoice was made is looked up in "
     "QuickBooks before anything is created again."
@@ -100,10 +110,25 @@ class Invoicing:
         now: Clock,
         stale_after: timedelta = timedelta(minutes=5),
         after_invoiced: AfterInvoiced | None = None,
+        mirror: Mirror | None = None,
     ) -> None:
         self._uow, self._clients, self._now, self._stale_after = uow, clients, now, stale_after
+        self.mirror = mirror or Mirror(uow, now)
         self.after_invoiced = after_invoiced
         self.retry_uncertain_after = timedelta(minutes=1)
+
+    # What the batch path (sync/batch_invoicing.py) shares with this one.
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        return self._uow
+
+    @property
+    def now(self) -> Clock:
+        return self._now
+
+    @property
+    def clients(self) -> ClientFactory:
+        return self._clients
 
     # -- public ----------------------------------------------------------------------------------------
     def create_invoice(self, company_id: int, sales_order_id: int, number: int | None = None) -> InvoiceLink:
@@ -128,7 +153,7 @@ class Invoicing:
             explained = still_uncertain(explain(error, doc)) if unsure.now else explain(error, doc)
             failed = lambda current: current.fail(explained.code, explained.message, explained.detail, self._now())  # noqa: E731
             return self._record(company_id, link, trail, failed)
-        done = self._record(company_id, link, trail, lambda current: _succeeded(current, invoice, self._now()))
+        done = self._record(company_id, link, trail, lambda current: succeeded(current, invoice, self._now()))
         if self.after_invoiced is not None:
             try:
                 self.after_invoiced(company_id, sales_order_id)
@@ -164,25 +189,34 @@ class Invoicing:
         transaction, before the jobs are put on the queue, so a job lost with its worker is found again by the
         sweeper). Returns (SO id, invoice number) of those marked; SOs invoiced, being invoiced or invoiced partly
         are left as they are. NotFound, with nothing marked, when one is not an SO of this company."""
-        marked = []
+        ids = list(dict.fromkeys(sales_order_ids))
+        for attempt in range(1, QUEUE_ATTEMPTS + 1):
+            try:
+                return self._queue(company_id, ids)
+            except Conflict:  # a worker claimed one of them meanwhile: read them again and leave that one be
+                if attempt == QUEUE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _queue(self, company_id: int, ids: list[int]) -> list[tuple[int, int]]:
+        now = self._now()
+        new, again = [], []
         with self._uow() as uow:
-            for order_id in sorted(set(sales_order_ids)):  # one lock order for every caller: no deadlock
-                uow.invoice_links.lock_order(company_id, order_id)
-            for order_id in dict.fromkeys(sales_order_ids):
-                invoices = uow.invoice_links.of_order(company_id, order_id)
+            uow.invoice_links.lock_orders(company_id, ids)  # in id order, as every caller: no deadlock
+            orders = uow.invoice_links.of_orders_whole(company_id, ids)
+            for order_id in ids:
+                invoices = orders[order_id]
                 link = _whole(invoices)
                 if invoices.scope is InvoiceScope.DELIVERIES or (link and link.state in _BUSY_OR_DONE):
                     continue
-                try:
-                    if link is None:
-                        link = uow.invoice_links.add(company_id, invoices.plan_whole().queue(self._now()))
-                    else:
-                        uow.invoice_links.save(company_id, link.queue(self._now()))
-                except Conflict:  # a worker claimed it meanwhile: it is in hand
-                    continue
-                marked.append((order_id, link.number))
+                if link is None:
+                    new.append(invoices.plan_whole().queue(now))
+                else:
+                    again.append(link.queue(now))
+            queued = uow.invoice_links.add_many(company_id, new) + uow.invoice_links.save_many(company_id, again)
             uow.commit()
-        return marked
+        numbers = {link.sales_order_id: link.number for link in queued}
+        return [(order_id, numbers[order_id]) for order_id in ids if order_id in numbers]
 
     def requeue(self, company_id: int, sales_order_id: int, number: int) -> bool:
         """The sweeper's step for one unsettled invoice: a dead worker's claim (`creating` past `stale_after`)
@@ -234,14 +268,14 @@ class Invoicing:
         inputs = self._inputs(company_id, sales_order_id, link)
         trail = AuditTrail(sales_order_id)
         client, prefs = self._client(inputs, trail)
-        matcher = Matcher(client, company_id, inputs.connection.settings, prefs)
+        matcher = self._matcher(client, inputs, prefs)
         customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=False)
         items = matcher.items(list(inputs.products.values()), create=False)
-        refs = _refs(inputs, prefs, customer, items)
+        refs = refs_for(inputs, prefs, customer, items)
         with self._uow() as uow:
             uow.audit.add(company_id, trail.take())  # the preview's look-ups are QBO requests too
             uow.commit()
-        request_id = _next_request_id(company_id, link)
+        request_id = next_request_id(company_id, link)
         payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
         return Preview(payload, customer, list(items.values()))
 
@@ -269,7 +303,7 @@ class Invoicing:
                 if resumed and link.history and now - link.history[-1].at < self._stale_after:
                     uow.commit()
                     return None  # someone is creating it right now
-                claimed = link.resume(now) if resumed else link.start(_next_request_id(company_id, link), now)
+                claimed = link.resume(now) if resumed else link.start(next_request_id(company_id, link), now)
                 saved = uow.invoice_links.save(company_id, claimed)
                 uow.commit()
                 unsure = link.state in WAITING and outcome_uncertain(link.error_code)
@@ -306,40 +340,56 @@ class Invoicing:
         client = self._clients(inputs.connection, trail)
         return client, context.preferences(self._uow, inputs.connection, client, self._now())
 
+    def _matcher(self, client: QboClient, inputs: Inputs, prefs: QboPreferences) -> Matcher:
+        self.mirror.ensure_loaded(inputs.connection.company_id, inputs.connection.realm_id, client)
+        return Matcher(client, inputs.connection.company_id, inputs.connection.settings, prefs, self.mirror, self._uow)
+
     def _create(self, inputs: Inputs, link: InvoiceLink, trail: AuditTrail, unsure: Unsure) -> dict[str, Any]:
         client, prefs = self._client(inputs, trail)
         order = inputs.order
         if not prefs.multicurrency and order.currency != prefs.home_currency:
             raise CurrencyMismatch("of this company", prefs.home_currency, order.currency) from None
-        matcher = Matcher(client, order.company_id, inputs.connection.settings, prefs)
+        assert link.request_id is not None
+        for last_try in (False, True):
+            payload = self._payload(client, inputs, prefs, link.request_id)
+            try:
+                return self._send(client, order, link.request_id, payload, unsure)
+            except (qbo.ObjectNotFound, qbo.InvalidReference):
+                if last_try:
+                    raise  # refused: certainly no invoice
+                refresh_references(self.mirror, order.company_id, client, payload)  # the mirror was behind
+        raise AssertionError("unreachable")
+
+    def _payload(self, client: QboClient, inputs: Inputs, prefs: QboPreferences, request_id: str) -> dict[str, Any]:
+        """Match the customer and items (creating what is missing) and build the invoice."""
+        order = inputs.order
+        matcher = self._matcher(client, inputs, prefs)
         customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=True)
         if prefs.multicurrency and customer.currency and customer.currency != order.currency:
             raise CurrencyMismatch(customer.display_name, customer.currency, order.currency)
         items = matcher.items(list(inputs.products.values()), create=True)
-        self._remember(order.company_id, matcher)
-        assert link.request_id is not None
-        refs = _refs(inputs, prefs, customer, items)
-        payload = invoice_payload(order, refs, prefs, _zone(inputs), link.request_id, inputs.doc_number)
-        if unsure.now and (found := unsure.look_up(client, order, link.request_id, payload)) is not None:
+        remember(self._uow, order.company_id, matcher)
+        refs = refs_for(inputs, prefs, customer, items)
+        return invoice_payload(order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
+
+    def _send(
+        self, client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any], unsure: Unsure
+    ) -> dict[str, Any]:
+        """Create the invoice with its request id, looking it up first whenever it may exist already."""
+        if unsure.now and (found := unsure.look_up(client, order, request_id, payload)) is not None:
             return found
         try:
-            return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
+            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
-            if (found := unsure.look_up(client, order, link.request_id, payload, unknown)) is not None:
+            if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
                 return found
         # Not there: the request never took effect. Once more with the same request id (a replay if it did).
         try:
-            return client.create("Invoice", payload, request_id=link.request_id, retry_unknown=False)
+            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
-            if (found := unsure.look_up(client, order, link.request_id, payload, unknown)) is not None:
+            if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
                 return found
             raise  # looked: not there, so certainly no invoice
-
-    def _remember(self, company_id: int, matcher: Matcher) -> None:
-        with self._uow() as uow:
-            for (kind, local_id), qbo_id in matcher.remembered.ids.items():
-                uow.qbo_refs.put(company_id, kind, local_id, qbo_id)
-            uow.commit()
 
     # -- 3. record -------------------------------------------------------------------------------------
     def _record(
@@ -380,7 +430,7 @@ def _plan_whole(uow: UnitOfWork, company_id: int, sales_order_id: int) -> Invoic
     return _whole(invoices) or uow.invoice_links.add(company_id, invoices.plan_whole())
 
 
-def _next_request_id(company_id: int, link: InvoiceLink) -> str:
+def next_request_id(company_id: int, link: InvoiceLink) -> str:
     """The same id after an uncertain failure (so QBO replays), a new one after a definitive refusal."""
     refused = link.error_code is not None and not outcome_uncertain(link.error_code)
     if link.request_id and not refused:
@@ -389,11 +439,11 @@ def _next_request_id(company_id: int, link: InvoiceLink) -> str:
     return request_id_for(company_id, link.sales_order_id, link.number, attempts + 1 if link.request_id else 1)
 
 
-def _succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> InvoiceLink:
+def succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> InvoiceLink:
     return link.succeed(str(invoice["Id"]), invoice.get("DocNumber"), str(invoice.get("SyncToken", "0")), at)
 
 
-def _refs(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items: dict[int, ItemMatch]) -> Refs:
+def refs_for(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items: dict[int, ItemMatch]) -> Refs:
     lines, txn_code = tax_codes(inputs.order, inputs.rates, inputs.connection.settings, prefs)
     item_ids = {vid: match.qbo_id or f"(new item {match.sku})" for vid, match in items.items()}
     return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)

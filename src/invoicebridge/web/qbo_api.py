@@ -15,12 +15,29 @@ from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
 from invoicebridge.sync.invoicing import Preview
+from invoicebridge.sync.pacing import Pacing
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
-from invoicebridge.web.schemas import Id, InvoiceOut
+from invoicebridge.web.schemas import Id, InvoiceOut, QboUsageOut
 
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
 PREFIX = "/api/companies/{company_id}"
+
+
+class WebhookHealthOut(BaseModel):
+    """Whether QuickBooks' webhooks reach us for this company, which paces its CDC poll (docs/quickbooks.md)."""
+
+    state: str = Field(description="healthy, unknown (no event and no write yet), echo_pending or look_lost")
+    since: datetime | None = Field(description="look_lost: since when; echo_pending: when the unechoed write was made")
+    last_event_at: datetime | None = Field(description="when the last webhook event for this company arrived")
+    last_poll_at: datetime | None = Field(description="when the last paced CDC poll started")
+    next_poll_at: datetime = Field(description="when the CDC poll is due next, as things stand")
+
+    @classmethod
+    def of(cls, connection: Connection, pacing: Pacing, now: datetime) -> WebhookHealthOut:
+        health = pacing.health(connection, now)
+        return cls(state=health.state.value, since=health.since, last_event_at=health.last_event_at,
+                   last_poll_at=connection.polled_at, next_poll_at=pacing.next_poll(connection, now))  # fmt: skip
 
 
 class ConnectionOut(BaseModel):
@@ -32,18 +49,22 @@ class ConnectionOut(BaseModel):
     last_refresh_error: str | None = None
     settings: dict[str, Any] | None = None
     preferences: dict[str, Any] | None = None
+    usage: QboUsageOut | None = Field(None, description="this month's QuickBooks calls (GET …/qbo only)")
+    webhooks: WebhookHealthOut | None = Field(None, description="webhook health and the CDC poll (GET …/qbo only)")
 
     @classmethod
-    def of(cls, connection: Connection | None) -> ConnectionOut:
+    def of(
+        cls, connection: Connection | None, usage: QboUsageOut | None = None, webhooks: WebhookHealthOut | None = None
+    ) -> ConnectionOut:
         if connection is None:
-            return cls(connected=False, health="disconnected")
+            return cls(connected=False, health="disconnected", usage=usage)
         prefs = connection.preferences
         s = connection.settings
         return cls(
             connected=connection.usable, health=connection.health.value, realm_id=connection.realm_id,
             refresh_expires_at=connection.refresh_expires_at,
             reconnect_soon=connection.needs_reconnect_soon(datetime.now(UTC)),
-            last_refresh_error=connection.last_refresh_error,
+            last_refresh_error=connection.last_refresh_error, usage=usage, webhooks=webhooks,
             settings={"revenue_account_id": s.revenue_account_id, "mode": s.mode.value,
                       "tax_mapping": {str(k): v for k, v in s.tax_mapping.items()},
                       "cogs_account_id": s.cogs_account_id, "inventory_asset_account_id": s.inventory_asset_account_id,
@@ -83,7 +104,13 @@ def linked(app: Container, company_id: int, link: InvoiceLink) -> LinkedInvoiceO
 # -- connection ------------------------------------------------------------------------------------------
 @router.get(PREFIX + "/qbo")
 def connection_status(company_id: MemberCompany, app: App) -> ConnectionOut:
-    return ConnectionOut.of(app.connecting.connection(company_id))
+    """The connection, this month's QuickBooks calls against the deployment's CorePlus budget, and whether its
+    webhooks arrive (which paces the CDC poll)."""
+    usage = QboUsageOut.of(app.meter.usage(company_ids=[company_id]), company_id)
+    connection = app.connecting.connection(company_id)
+    now = datetime.now(UTC)
+    webhooks = None if connection is None else WebhookHealthOut.of(connection, app.reconcile.pacing, now)
+    return ConnectionOut.of(connection, usage, webhooks)
 
 
 @router.get(PREFIX + "/qbo/connect", status_code=status.HTTP_307_TEMPORARY_REDIRECT)

@@ -30,6 +30,7 @@ from invoicebridge.domain import (
 )
 from invoicebridge.domain.money import plain
 from invoicebridge.domain.orders import MAX_ROWS
+from invoicebridge.sync.meter import MonthUsage
 from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.auth import MAX_ID
 
@@ -361,6 +362,27 @@ class DeliveryLine(Strict):
 class DeliveryIn(Strict):
     rows: list[DeliveryLine] = Field(min_length=1, max_length=MAX_ROWS)
     delivered_at: ZonedTime | None = Field(None, description="defaults to now")
+
+
+class QboUsageOut(BaseModel):
+    """A month's counted QuickBooks calls (docs/quickbooks.md, "Metering"). Intuit caps CorePlus calls per app and
+    month across all the companies it serves, so the deployment's total is what the budget is checked against."""
+
+    month: str = Field(description="calendar month (UTC), YYYY-MM")
+    core: int = Field(description="this company's data-in calls (creates, updates, deletes, voids): not metered")
+    coreplus: int = Field(description="this company's data-out calls (reads, queries, CDC, preferences): metered")
+    deployment_coreplus: int = Field(description="CorePlus calls of every company this deployment serves")
+    coreplus_budget: int | None = Field(description="the deployment's monthly CorePlus budget; null: no budget")
+    warn_at: int | None = Field(description="the CorePlus count from which the warning is on; null: no budget")
+    warning: bool = Field(description="the deployment's CorePlus calls reached the warning share of the budget")
+
+    @classmethod
+    def of(cls, usage: MonthUsage, company_id: int) -> QboUsageOut:
+        mine = usage.of(company_id)
+        return cls(
+            month=usage.month, core=mine.core, coreplus=mine.coreplus, deployment_coreplus=usage.deployment.coreplus,
+            coreplus_budget=usage.budget.monthly or None, warn_at=usage.budget.warn_at, warning=usage.warning,
+        )  # fmt: skip
 
 
 class PageOut(BaseModel, Generic[T]):

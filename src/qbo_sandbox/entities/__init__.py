@@ -114,7 +114,7 @@ def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[di
     if entity != "Customer" or not rows:
         return rows
     owed: dict[str, Decimal] = {}
-    for sale in view.all("Invoice"):
+    for sale in view.scan("Invoice"):
         customer_id = str((sale.get("CustomerRef") or {}).get("value"))
         owed[customer_id] = owed.get(customer_id, Decimal(0)) + amount(sale.get("Balance", 0), "Balance")
     return [

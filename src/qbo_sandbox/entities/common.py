@@ -7,6 +7,7 @@ ours, marked "(unconfirmed)", where we did not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
@@ -33,6 +34,11 @@ class RealmView(Protocol):
     def company_info(self) -> dict[str, Any]: ...
     def get(self, entity: str, entity_id: str) -> dict[str, Any] | None: ...
     def all(self, entity: str) -> list[dict[str, Any]]: ...
+    def scan(self, entity: str) -> Iterable[Mapping[str, Any]]:
+        """The stored objects themselves, for reading only: no copy (a company holds thousands of invoices, and
+        rules that look at every one of them run on every create and query)."""
+        ...
+
     def next_doc_number(self) -> str: ...
 
 
@@ -156,7 +162,7 @@ def same_name(a: object, b: object) -> bool:
 
 
 def unique_name(view: RealmView, entity: str, key: str, value: str, own_id: str | None) -> None:
-    for other in view.all(entity):
+    for other in view.scan(entity):
         if other.get("Id") != own_id and same_name(other.get(key), value):
             raise duplicate_name(str(other.get("Id")))
 

@@ -98,7 +98,7 @@ def _doc_number(view: RealmView, entity: dict[str, Any], current: dict[str, Any]
     if not number:
         return None
     own = current.get("Id") if current else None
-    for other in view.all("Invoice"):
+    for other in view.scan("Invoice"):
         if other.get("Id") != own and other.get("DocNumber") == number:
             raise faults.validation(
                 faults.DUPLICATE_DOC_NUMBER,

@@ -85,11 +85,27 @@ def test_a_queued_job_lost_with_its_worker_is_queued_again(make_world: WorldFact
     assert world.app.invoicing.queue(world.company_id, [order.id or 0]) == [(order.id, 1)]  # the job itself is lost
     link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
     assert (link.state, link.status_text) == (InvoiceState.QUEUED, "Invoice queued…")
+    # Nothing to put back (it is queued already), but its company has no batch job waiting: the sweep queues one
+    # at once (immediate mode: it runs before the sweep returns) instead of waiting for the SO to look stale.
     assert sweep(world) == 0
-    time.sleep(1.1)
-    assert sweep(world) == 1
     assert world.app.orderbook.invoice_link(world.company_id, order.id or 0).state is InvoiceState.INVOICED
     assert len(_invoices_for(world, order)) == 1
+
+
+def test_the_sweeper_queues_one_batch_job_per_company_with_queued_invoices(make_world: WorldFactory) -> None:
+    world = make_world(jobs_immediate=False)  # a real queue and no worker: jobs wait
+    huey = world.app.jobs.huey
+    orders = [world.order(world.customer(f"Lost Batch {n}")) for n in range(3)]
+    world.app.invoicing.queue(world.company_id, [o.id or 0 for o in orders])  # marked, and the batch job lost
+    assert huey.pending_count() == 0
+    sweep(world)
+    sweep(world)
+    assert [task.name for task in huey.pending()] == ["drain"]  # one, not one per sweep
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+    assert {world.app.orderbook.invoice_link(world.company_id, o.id or 0).state for o in orders} == {
+        InvoiceState.INVOICED
+    }
 
 
 def test_bulk_invoicing_marks_every_so_queued_before_its_job_is_enqueued(make_world: WorldFactory) -> None:
@@ -98,7 +114,7 @@ def test_bulk_invoicing_marks_every_so_queued_before_its_job_is_enqueued(make_wo
     world.app.jobs.invoice(world.company_id, [o.id or 0 for o in orders])
     states = {world.app.orderbook.invoice_link(world.company_id, o.id or 0).state for o in orders}
     assert states == {InvoiceState.QUEUED}
-    assert world.app.jobs.huey.pending_count() == 3
+    assert [task.name for task in world.app.jobs.huey.pending()] == ["drain"]  # one batch job for the 3
 
 
 def test_a_dead_workers_claim_is_queued_again_once_not_at_every_sweep(make_world: WorldFactory) -> None:

@@ -314,11 +314,11 @@ def test_clock_advance_stops_before_the_calendar_ends(control: httpx.Client) -> 
 # -- limits -------------------------------------------------------------------------------------------------
 def test_limits_get_and_put(control: httpx.Client) -> None:
     assert control.get("/_sandbox/limits").json() == {
-        "per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": False,
+        "per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": False, "window_seconds": 60.0,
     }  # fmt: skip
     changed = control.put("/_sandbox/limits", json={"per_minute": 5, "enabled": True})
     assert changed.status_code == 200
-    expected = {"per_minute": 5, "concurrent": 10, "batch_per_minute": 40, "enabled": True}
+    expected = {"per_minute": 5, "concurrent": 10, "batch_per_minute": 40, "enabled": True, "window_seconds": 60.0}
     assert changed.json() == expected
     assert control.get("/_sandbox/limits").json() == expected
 
@@ -332,6 +332,8 @@ def test_limits_get_and_put(control: httpx.Client) -> None:
         ({"per_minute": True}, "limits are whole numbers ≥ 1 and enabled is true or false"),
         ({"enabled": "yes"}, "limits are whole numbers ≥ 1 and enabled is true or false"),
         ({"per_hour": 5}, "unknown limit(s): per_hour"),
+        ({"window_seconds": 0}, "window_seconds must be a number of seconds from 0.1 to 3600"),
+        ({"window_seconds": "60"}, "window_seconds must be a number of seconds from 0.1 to 3600"),
     ],
 )
 def test_limits_reject_bad_input(control: httpx.Client, body: dict[str, Any], message: str) -> None:
@@ -353,7 +355,7 @@ def test_reset_empties_the_sandbox(control: httpx.Client) -> None:
     assert control.get("/_sandbox/webhooks/deliveries").json() == {"deliveries": []}
     # the limits the server started with (the session server's are off)
     assert control.get("/_sandbox/limits").json() == {
-        "per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": False,
+        "per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": False, "window_seconds": 60.0,
     }  # fmt: skip
     assert control.get(f"/_sandbox/companies/{qbo.realm_id}/requests").json() == {"requests": []}
     assert qbo.get(f"companyinfo/{qbo.realm_id}").status_code == 401

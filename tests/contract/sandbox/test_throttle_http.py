@@ -15,7 +15,7 @@ from tests.contract.sandbox.serving_support import assert_throttled
 from qbo_sandbox.sandbox import SandboxConfig
 from qbo_sandbox.server import SandboxServer
 
-REAL = {"per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": True}
+REAL = {"per_minute": 500, "concurrent": 10, "batch_per_minute": 40, "enabled": True, "window_seconds": 60.0}
 BATCH = {"BatchItemRequest": [{"bId": "1", "Query": "select * from Term"}]}
 
 

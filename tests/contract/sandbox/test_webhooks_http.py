@@ -234,7 +234,7 @@ def test_duplicate_delivery(control: httpx.Client, receiver: Receiver) -> None:
     _hook(control, qbo, receiver.url)
     configured = control.put(f"/_sandbox/companies/{qbo.realm_id}/webhooks", json={"duplicate": True})
     assert configured.status_code == 200
-    assert configured.json() == {"duplicate": True, "delay_seconds": 0}
+    assert configured.json() == {"duplicate": True, "delay_seconds": 0, "drop": False}
     create_invoice(qbo, invoice_body(qbo))
     assert _flush(control) == 2
     first, second = receiver.received()
@@ -256,7 +256,7 @@ def test_delayed_events_arrive_late_and_out_of_order(control: httpx.Client, rece
     prompt = Qbo(control, late.app, prompt_company, tokens)
     _hook(control, late, receiver.url)
     configured = control.put(f"/_sandbox/companies/{late.realm_id}/webhooks", json={"delay_seconds": 0.6})
-    assert configured.json() == {"duplicate": False, "delay_seconds": 0.6}
+    assert configured.json() == {"duplicate": False, "delay_seconds": 0.6, "drop": False}
     started = time.monotonic()
     late_invoice = create_invoice(late, invoice_body(late))
     prompt_invoice = create_invoice(prompt, invoice_body(prompt))
@@ -281,6 +281,7 @@ def test_delayed_events_arrive_late_and_out_of_order(control: httpx.Client, rece
         ({"delay_seconds": True}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
         ({"delay_seconds": -1}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
         ({"delay_seconds": 1e300}, "duplicate must be true or false and delay_seconds a number from 0 to 86400"),
+        ({"drop": "yes"}, "drop must be true or false"),
     ],
 )
 def test_webhook_settings_reject_bad_input(control: httpx.Client, body: dict[str, Any], message: str) -> None:

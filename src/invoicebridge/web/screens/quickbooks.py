@@ -10,6 +10,8 @@ Routes, all under /c/{company_id}/quickbooks:
 - GET  /disconnect    confirm disconnecting; POST /disconnect disconnects
 - POST /settings      save the settings; refusals are shown next to their fields, the form as it was sent
 
+Connected or not, the page ends with this month's QuickBooks calls (sync/meter.py) against the CorePlus budget.
+
 Connecting is a link, not a form: the Content-Security-Policy's `form-action 'self'` stops a form submission that
 redirects to Intuit. Every form is a plain HTML post (CSRF token as a hidden field), so the page works without
 JavaScript; after a change the browser is redirected back here (post/redirect/get) with a notice.
@@ -238,7 +240,8 @@ def render(
     return show(
         request, TEMPLATE, screen, status, active="quickbooks", state=state, choices=choices,
         choices_error=choices_error, rates=rates, form=form, errors=Errors(problems, page_fields(rates)),
-        percent=percent, day=day, tax_models=TAX_MODELS, now=datetime.now(UTC), **context,
+        percent=percent, day=day, tax_models=TAX_MODELS, now=datetime.now(UTC),
+        usage=app.meter.usage(company_ids=[screen.company_id]), **context,
     )  # fmt: skip
 
 
