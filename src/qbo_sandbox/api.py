@@ -26,10 +26,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from qbo_sandbox import entities, faults, jsonio
+from qbo_sandbox import entities, faults, jsonio, metering, taxservice, uploads
 from qbo_sandbox.backend import Backend
 from qbo_sandbox.batch import run_batch
 from qbo_sandbox.injection import LoggedRequest
+from qbo_sandbox.links import linked, wants_invoice_link
 from qbo_sandbox.sandbox import Sandbox
 
 JSON = "application/json;charset=UTF-8"
@@ -46,6 +47,7 @@ class Call:
 
     operation: str
     work: Callable[[], dict[str, Any]]
+    metered: metering.Kind | None = None  # set where the operation alone does not tell (batch)
 
 
 def routes(sandbox: Sandbox) -> list[BaseRoute]:
@@ -71,6 +73,7 @@ class _Handler:
 
     async def _serve(self, request: Request, realm_id: str, rest: str, log: _LogEntry) -> Response:
         client_id = self.sandbox.registry.authenticate(request.headers.get("authorization"), realm_id)
+        log.client_id = client_id
         body = await request.body()
         rules = self.sandbox.injector.take(realm_id, request.method, _match_text(request, rest, body))
         kinds = {rule.kind: rule for rule in rules}
@@ -81,6 +84,7 @@ class _Handler:
         call = self._parse(request, realm_id, rest, body, request_id)
         log.operation = call.operation
         with self.sandbox.throttle.guard(realm_id, client_id, batch=call.operation == "batch"):
+            log.meter = self._charge(client_id, realm_id, call)
             if "latency" in kinds:
                 await asyncio.sleep(kinds["latency"].seconds)
             if "fail_before_commit" in kinds:
@@ -90,23 +94,43 @@ class _Handler:
             return _DroppedResponse()
         return Response(jsonio.dumps(result), media_type=JSON)
 
+    def _charge(self, client_id: str, realm_id: str, call: Call) -> str | None:
+        """Count the call for its app (Core or CorePlus); raises the 403 of an app past its CorePlus cap."""
+        kind = call.metered or metering.classify(call.operation)
+        if kind is not None:
+            self.sandbox.meter.charge(client_id, realm_id, kind)
+        return kind
+
     def _parse(self, request: Request, realm_id: str, rest: str, body: bytes, request_id: str | None) -> Call:
         backend = self.sandbox.backend
         segments = rest.split("/")
         head = segments[0].lower()
         if head == "query":
             text = _query_text(request, body)
-            return Call("query", lambda: backend.query(realm_id, text))
+            return Call("query", _with_links(request, realm_id, lambda: backend.query(realm_id, text)))
         if head == "cdc" and request.method == "GET":
             names, since = _cdc_params(request)
             return Call("cdc", lambda: backend.cdc(realm_id, names, since))
         if head == "batch" and request.method == "POST":
             parsed = _json(body)
             return Call(
-                "batch", lambda: backend.run_once(realm_id, request_id, lambda: run_batch(backend, realm_id, parsed))
+                "batch",
+                lambda: backend.run_once(realm_id, request_id, lambda: run_batch(backend, realm_id, parsed)),
+                metering.batch_kind(parsed),
             )
         if head in SINGLETONS:
             return self._singleton(request, realm_id, segments, body, request_id)
+        if head == "upload" and request.method == "POST":  # multipart attachments (uploads.py)
+            kind = request.headers.get("content-type", "")
+            return Call(
+                "create", _once(backend, realm_id, request_id, lambda: uploads.upload(backend, realm_id, kind, body))
+            )
+        if rest.lower() == "taxservice/taxcode" and request.method == "POST":  # QBO's tax code maker (taxservice.py)
+            parsed = _json(body)
+            return Call(
+                "create",
+                _once(backend, realm_id, request_id, lambda: taxservice.create_tax_code(backend, realm_id, parsed)),
+            )
         entity = entities.canonical_name(head)
         if entity == "ExchangeRate" and request.method == "GET" and len(segments) == 1:
             # GET exchangerate?sourcecurrencycode=EUR[&asofdate=yyyy-mm-dd], as quickbooks-ruby's fetch_by_currency
@@ -115,7 +139,8 @@ class _Handler:
         if request.method == "GET":
             if len(segments) != 2:
                 raise _unsupported(rest)
-            return Call("read", lambda: _wrap(entity, backend.read(realm_id, entity, segments[1])))
+            read = _with_links(request, realm_id, lambda: _wrap(entity, backend.read(realm_id, entity, segments[1])))
+            return Call("read", read)
         if len(segments) != 1:
             raise _unsupported(rest)
         return self._write(request, realm_id, entity, _json(body), request_id)
@@ -124,6 +149,7 @@ class _Handler:
         backend = self.sandbox.backend
         if not isinstance(body, dict):
             raise _bad_body("the request body must be a JSON object")
+        body = entities.lifted(entity, body)
         if entity == "ExchangeRate" and "Id" not in body and not request.query_params.get("operation"):
             # QBO sets a rate by currency and date, without Id (python-quickbooks' ExchangeRate.save)
             return Call(
@@ -131,6 +157,8 @@ class _Handler:
                 _replayed(backend, realm_id, request_id, entity, lambda: backend.set_exchange_rate(realm_id, body)),
             )
         operation = request.query_params.get("operation") or ("update" if "Id" in body else "create")
+        if operation.lower() == "update" and "void" in request.query_params.get("include", "").lower().split(","):
+            operation = "void"  # how Payment, SalesReceipt and BillPayment are voided (python-quickbooks' VoidMixin)
         writes = {"create": backend.create, "update": backend.update, "delete": backend.delete, "void": backend.void}
         write = writes.get(operation.lower())
         if write is None:
@@ -171,11 +199,14 @@ class _LogEntry:
     intuit_tid: str
     operation: str = ""
     injected: str | None = None
+    client_id: str | None = None
+    meter: str | None = None
 
     def finish(self, status: int, now: datetime) -> LoggedRequest:
         return LoggedRequest(
-            self.method, "/" + self.path, status, now, self.operation, self.request_id, self.intuit_tid, self.injected
-        )
+            self.method, "/" + self.path, status, now, self.operation, self.request_id, self.intuit_tid, self.injected,
+            self.client_id, self.meter,
+        )  # fmt: skip
 
 
 class _DroppedResponse(Response):
@@ -204,8 +235,21 @@ def _replayed(
     return lambda: backend.run_once(realm_id, request_id, lambda: _wrap(entity, write()))
 
 
+def _with_links(request: Request, realm_id: str, work: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """``include=invoiceLink`` adds each answered invoice's InvoiceLink (links.py)."""
+    if not wants_invoice_link(request.query_params.get("include")):
+        return work
+    return linked(work, str(request.base_url), realm_id)
+
+
+def _once(
+    backend: Backend, realm_id: str, request_id: str | None, work: Callable[[], dict[str, Any]]
+) -> Callable[[], dict[str, Any]]:
+    return lambda: backend.run_once(realm_id, request_id, work)
+
+
 def _wrap(entity: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return {entity: obj, "time": faults.qbo_time()}
+    return {entities.json_name(entity): obj, "time": faults.qbo_time()}
 
 
 def _json(body: bytes) -> object:

@@ -303,7 +303,8 @@ class Backend:
             ]
             if not rates:
                 raise faults.not_found("ExchangeRate", f"{code} as of {day}")
-            return copy.deepcopy(max(rates, key=lambda r: (str(r.get("AsOfDate", "")), int(r["Id"]))))
+            latest = max(rates, key=lambda r: (str(r.get("AsOfDate", "")), int(r["Id"])))
+            return entities.present(View(state, self.clock), "ExchangeRate", [copy.deepcopy(latest)])[0]
 
     def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
         """Every stored object of an entity, as the API answers with it (derived fields included)."""
@@ -316,6 +317,11 @@ class Backend:
         """Run a QBO query (query.py has the grammar and its Faults)."""
         parsed = query.parse(text)
         entities.require_operation(parsed.entity, "query")
+        if parsed.entity == "CreditCardPayment":  # answered under its JSON name (entities.json_name)
+            body = query.execute(parsed, self.list_entities(realm_id, parsed.entity))
+            if "CreditCardPayment" in body["QueryResponse"]:
+                body["QueryResponse"]["CreditCardPaymentTxn"] = body["QueryResponse"].pop("CreditCardPayment")
+            return body
         if parsed.entity != "Invoice":
             return query.execute(parsed, self.list_entities(realm_id, parsed.entity))
         with self._lock:  # the big table: filtered as stored (names are not filterable), only the answer is copied
@@ -343,16 +349,14 @@ class Backend:
         return {"CDCResponse": [{"QueryResponse": responses}], "time": faults.qbo_time(self.clock())}
 
     def _changes(self, state: RealmState, entity: str, since: datetime) -> dict[str, Any]:
-        changed = entities.present(
-            View(state, self.clock), entity, [o for o in state.table(entity).values() if _updated(o) >= since]
-        )
         # a tombstone shows QBO's fields only (it keeps DocNumber for numbering, which CDC does not show)
-        changed += [
-            {k: t[k] for k in TOMBSTONE_FIELDS if k in t}
-            for t in state.tombstones.get(entity, {}).values()
-            if _updated(t) >= since
-        ]
-        changed.sort(key=_updated)
+        gone = [{k: t[k] for k in TOMBSTONE_FIELDS if k in t} for t in state.tombstones.get(entity, {}).values()]
+        live = [o for o in state.table(entity).values() if _updated(o) >= since]
+        # ordered as stored, then presented: an answer may keep MetaData inside (a RecurringTransaction's template)
+        ordered = sorted([(o, False) for o in live] + [(t, True) for t in gone if _updated(t) >= since],
+                         key=lambda pair: _updated(pair[0]))[:1000]  # fmt: skip
+        presented = iter(entities.present(View(state, self.clock), entity, [o for o, dead in ordered if not dead]))
+        changed = [o if dead else next(presented) for o, dead in ordered]
         found = copy.deepcopy(changed[:1000])
         body: dict[str, Any] = {"startPosition": 1, "maxResults": len(found), "totalCount": len(found)}
         if found:

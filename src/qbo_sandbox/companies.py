@@ -8,6 +8,7 @@ from typing import Any
 from qbo_sandbox import seed
 from qbo_sandbox.backend import Backend, Company
 from qbo_sandbox.faults import SandboxFault
+from qbo_sandbox.history import add_history
 from qbo_sandbox.text import is_text
 
 
@@ -18,9 +19,12 @@ def create_company(
     multicurrency: bool = False,
     custom_txn_numbers: bool = False,
     sample_data: bool = True,
+    history_months: int = 0,
+    seed_number: int = 0,
 ) -> Company:
     """A new company (realm). Raises ValueError for a country the sandbox cannot model, or a name that is not
-    Unicode text (it would break every answer that lists the company: text.py)."""
+    Unicode text (it would break every answer that lists the company: text.py). With sample data,
+    `history_months` adds that many months of transactions, the same for the same `seed_number` (history.py)."""
     if country not in seed.COUNTRIES:
         raise ValueError(f"country must be one of {', '.join(seed.COUNTRIES)}")
     if not is_text(name):
@@ -44,6 +48,12 @@ def create_company(
             backend.create(realm, "Customer", _resolve(customer, ids))
         for item in seed.sample_items():
             backend.create(realm, "Item", _resolve(item, ids))
+        for vendor in seed.sample_vendors():
+            backend.create(realm, "Vendor", _resolve(vendor, ids))
+        for entity, body in seed.sample_lists():
+            backend.create(realm, entity, body)
+        if history_months:
+            add_history(backend, realm, history_months, seed_number)
     return Company(realm, name, country)
 
 
@@ -86,7 +96,7 @@ def _resolve(body: dict[str, Any], ids: dict[str, dict[str, str]]) -> dict[str, 
     resolved = dict(body)
     for key, value in body.items():
         if key.endswith("Ref") and isinstance(value, dict) and "value" not in value:
-            table = ids["Term"] if key == "SalesTermRef" else ids["Account"]
+            table = ids["Term"] if key in ("SalesTermRef", "TermRef") else ids["Account"]
             if value["name"] not in table:
                 raise SandboxFault()  # a seed referring to nothing is a bug in seed.py
             resolved[key] = {"value": table[value["name"]], "name": value["name"]}

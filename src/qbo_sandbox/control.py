@@ -41,6 +41,8 @@ def routes(sandbox: Sandbox) -> list[BaseRoute]:
         ("/_sandbox/apps", c.create_app, ["POST"]),
         ("/_sandbox/apps", c.list_apps, ["GET"]),
         ("/_sandbox/apps/{client_id}", c.update_app, ["PATCH"]),
+        ("/_sandbox/apps/{client_id}/usage", c.usage, ["GET"]),
+        ("/_sandbox/apps/{client_id}/usage", c.set_usage_cap, ["PUT"]),
         ("/_sandbox/companies", c.create_company, ["POST"]),
         ("/_sandbox/companies", c.list_companies, ["GET"]),
         ("/_sandbox/companies/{realm_id}", c.delete_company, ["DELETE"]),
@@ -121,6 +123,28 @@ class _Control:
             raise ControlError("no app with this client_id", 404) from None
         return 200, _app_json(app)
 
+    async def usage(self, request: Request) -> tuple[int, Any]:
+        """The app's Core and CorePlus calls per month (metering.py)."""
+        return 200, self.s.meter.usage(self._app(request.path_params["client_id"]))
+
+    async def set_usage_cap(self, request: Request) -> tuple[int, Any]:
+        """``{"coreplus_cap": n}`` blocks the app's CorePlus calls past n this month (and each month after);
+        ``null`` lifts the cap."""
+        client_id = self._app(request.path_params["client_id"])
+        body = await _object(request)
+        if set(body) != {"coreplus_cap"}:
+            raise ControlError('the body is {"coreplus_cap": a whole number ≥ 0, or null for no cap}')
+        cap = body["coreplus_cap"]
+        if cap is not None and (not _whole(cap) or cap < 0):
+            raise ControlError("coreplus_cap must be a whole number ≥ 0, or null for no cap")
+        self.s.meter.set_cap(client_id, cap)
+        return 200, self.s.meter.usage(client_id)
+
+    def _app(self, client_id: str) -> str:
+        if self.s.registry.app(client_id) is None:
+            raise ControlError("no app with this client_id", 404)
+        return client_id
+
     async def tokens(self, request: Request) -> tuple[int, Any]:
         body = await _object(request)
         client_id, realm_id = body.get("client_id"), body.get("realm_id")
@@ -145,7 +169,13 @@ class _Control:
         country = body.get("country", "US")
         if country not in seed.COUNTRIES:
             raise ControlError(f"country must be one of {', '.join(seed.COUNTRIES)}")
-        company = create_company(self.s.backend, name.strip(), country, **flags)
+        history, seed_number = body.get("history_months", 0), body.get("seed", 0)
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (history, seed_number)) or not (
+            0 <= history <= 12
+        ):
+            raise ControlError("history_months must be a whole number from 0 to 12, and seed a whole number")
+        company = create_company(self.s.backend, name.strip(), country, **flags, history_months=history,
+                                 seed_number=seed_number)  # fmt: skip
         return 201, self._company_json(company.realm_id)
 
     async def list_companies(self, request: Request) -> tuple[int, Any]:

@@ -55,6 +55,8 @@ class LoggedRequest:
     request_id: str | None = None
     intuit_tid: str = ""
     injected: str | None = None  # the rule kind applied, if any
+    client_id: str | None = None  # the app that called (None: not authenticated)
+    meter: str | None = None  # "Core" / "CorePlus" when the call counted (metering.py), else None
 
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)

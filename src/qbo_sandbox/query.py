@@ -1,15 +1,19 @@
 """The QBO query language: a lark grammar (query.lark), a parser that answers with QBO's Faults, and an
 evaluator over one entity's objects.
 
-Choices where Intuit's documents are silent (marked "(unconfirmed)"): string comparison with `=` and `LIKE` is
-case-insensitive; MAXRESULTS above 1000 is cut to 1000; selected fields come back with Id; an unknown entity is
-a parse error (4000) and a field that cannot be filtered on is code 4001 "Invalid query".
+Choices where Intuit's documents are silent (marked "(unconfirmed)"): string comparison with `=`, `!=` and `LIKE`
+is case-insensitive; `!=` does not match an object that lacks the field; MAXRESULTS above 1000 is cut to 1000;
+selected fields come back with Id; an unknown entity is a parse error (4000) and a field that cannot be filtered
+on is code 4001 "Invalid query".
+
+An entity is queryable when it has an entry in FILTERABLE — the one place that names the queryable entities and
+their filterable fields (a new entity adds its line there).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -26,15 +30,17 @@ DEFAULT_MAX = 100
 MAX_RESULTS = 1000
 # QBO documents no length limit; a long IN list takes lark about 0.4 s per 100,000 characters (unconfirmed)
 MAX_QUERY_LENGTH = 100_000
-ENTITIES = ("Customer", "Item", "Invoice", "JournalEntry", "Account", "Term", "TaxCode", "TaxRate",
-            "CompanyCurrency", "ExchangeRate", "Preferences", "CompanyInfo")  # fmt: skip
 COMMON_FILTERS = ("Id", "MetaData.CreateTime", "MetaData.LastUpdatedTime")
-# Filterable fields per entity (qbo-reference.md; Intuit's API reference marks them "filterable").
+# Filterable fields per entity: the attributes Intuit's Accounting API entity reference marks "filterable"
+# (developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/<entity>), besides COMMON_FILTERS.
+# COVERAGE.md lists them. References and e-mail addresses compare by their value (SCALAR_KEYS).
 FILTERABLE: dict[str, tuple[str, ...]] = {
-    "Customer": ("DisplayName", "PrimaryEmailAddr", "Active", "GivenName", "FamilyName", "CompanyName", "Balance"),
-    "Item": ("Name", "Sku", "Type", "Active"),
+    "Customer": ("DisplayName", "GivenName", "MiddleName", "FamilyName", "FullyQualifiedName", "CompanyName",
+                 "PrimaryEmailAddr", "Active", "Balance", "Job"),
+    "Item": ("Name", "Sku", "Type", "Active", "FullyQualifiedName"),
     "Invoice": ("DocNumber", "CustomerRef", "TxnDate", "DueDate", "TotalAmt", "Balance"),
-    "Account": ("AccountType", "AccountSubType", "Name", "Active", "Classification"),
+    "Account": ("Name", "SubAccount", "ParentRef", "Description", "Active", "Classification", "FullyQualifiedName",
+                "AccountType", "AccountSubType", "CurrentBalance", "CurrentBalanceWithSubAccounts"),
     "JournalEntry": ("DocNumber", "TxnDate"),
     "Term": ("Name", "Active"),
     "TaxCode": ("Name", "Active"),
@@ -43,7 +49,41 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
     "ExchangeRate": ("SourceCurrencyCode", "TargetCurrencyCode", "AsOfDate"),
     "Preferences": (),
     "CompanyInfo": (),
-}
+    # issue 13's entities (entities/catalog.py)
+    "Vendor": ("DisplayName", "GivenName", "FamilyName", "CompanyName", "PrimaryEmailAddr", "Active", "Balance",
+               "Vendor1099"),
+    "Employee": ("DisplayName", "GivenName", "FamilyName", "PrimaryEmailAddr", "Active", "EmployeeNumber"),
+    "Class": ("Name", "FullyQualifiedName", "Active", "SubClass", "ParentRef"),
+    "Department": ("Name", "FullyQualifiedName", "Active", "SubDepartment", "ParentRef"),
+    "PaymentMethod": ("Name", "Type", "Active"),
+    "TaxAgency": ("DisplayName",),
+    "Payment": ("TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum"),
+    "SalesReceipt": ("DocNumber", "TxnDate", "CustomerRef", "TotalAmt"),
+    "CreditMemo": ("DocNumber", "TxnDate", "CustomerRef", "TotalAmt", "Balance"),
+    "RefundReceipt": ("DocNumber", "TxnDate", "CustomerRef", "TotalAmt"),
+    "Estimate": ("DocNumber", "TxnDate", "CustomerRef", "TotalAmt", "TxnStatus", "ExpirationDate"),
+    "Bill": ("DocNumber", "TxnDate", "TotalAmt", "VendorRef", "DueDate", "Balance", "APAccountRef", "SalesTermRef"),
+    "BillPayment": ("DocNumber", "TxnDate", "TotalAmt", "VendorRef", "PayType"),
+    "Purchase": ("DocNumber", "TxnDate", "TotalAmt", "PaymentType", "AccountRef", "EntityRef", "Credit"),
+    "PurchaseOrder": ("DocNumber", "TxnDate", "TotalAmt", "VendorRef", "POStatus"),
+    "Deposit": ("DocNumber", "TxnDate", "TotalAmt", "DepositToAccountRef"),
+    "Transfer": ("TxnDate", "Amount", "FromAccountRef", "ToAccountRef"),
+    "CreditCardPayment": ("TxnDate", "Amount"),
+    "TimeActivity": ("TxnDate", "NameOf", "EmployeeRef", "VendorRef", "CustomerRef"),
+    "Attachable": ("FileName", "Note", "ContentType", "Category"),
+    "RecurringTransaction": (),
+}  # fmt: skip
+
+
+def queryable() -> tuple[str, ...]:
+    """The entities a query may name (FILTERABLE's keys, read when asked so that entries added later count)."""
+    return tuple(FILTERABLE)
+
+
+COMPARISONS: dict[str, Callable[[int], bool]] = {
+    "=": lambda order: order == 0, "!=": lambda order: order != 0, "<": lambda order: order < 0,
+    ">": lambda order: order > 0, "<=": lambda order: order <= 0, ">=": lambda order: order >= 0,
+}  # fmt: skip
 # References and e-mail addresses compare by their value, as QBO does (WHERE CustomerRef = '12').
 SCALAR_KEYS = ("value", "Address")
 
@@ -51,7 +91,7 @@ SCALAR_KEYS = ("value", "Address")
 @dataclass(frozen=True)
 class Condition:
     path: str
-    operator: str  # "=", "<", ">", "<=", ">=", "IN", "LIKE"
+    operator: str  # "=", "!=", "<", ">", "<=", ">=", "IN", "LIKE"
     values: tuple[object, ...]
 
 
@@ -125,7 +165,7 @@ def _invalid(detail: str) -> faults.ValidationFault:
 @v_args(inline=True)
 class _Build(Transformer[Token, Query]):
     def start(self, selection: tuple[str, object], entity: Token, *clauses: tuple[str, object]) -> Query:
-        name = next((e for e in ENTITIES if e.lower() == str(entity).lower()), None)
+        name = next((e for e in queryable() if e.lower() == str(entity).lower()), None)
         if name is None:
             raise faults.validation(
                 faults.QUERY_PARSE_ERROR, "Error parsing query", f"QueryParserError: Invalid entity name: {entity}"
@@ -139,7 +179,8 @@ class _Build(Transformer[Token, Query]):
         return Query(name, fields if kind == "fields" else None, kind == "count",  # type: ignore[arg-type]
                      parts.get("where", ()), parts.get("order", ()), start, min(limit, MAX_RESULTS))  # type: ignore[arg-type]  # fmt: skip
 
-    def select_all(self) -> tuple[str, object]:
+    def select_all(self, *_extra: str) -> tuple[str, object]:
+        # `*, Sku`: the star answers every field already; the names after it add nothing
         return ("all", None)
 
     def select_count(self) -> tuple[str, object]:
@@ -264,7 +305,7 @@ def _holds(actual: object, condition: Condition) -> bool:
     order = _compare(actual, condition.values[0])
     if order is None:
         return False
-    return {"=": order == 0, "<": order < 0, ">": order > 0, "<=": order <= 0, ">=": order >= 0}[condition.operator]
+    return COMPARISONS[condition.operator](order)
 
 
 def _compare(actual: object, wanted: object) -> int | None:
@@ -327,7 +368,7 @@ def _sort_key(value: object) -> tuple[int, object]:
 def _project(row: Mapping[str, Any], fields: tuple[str, ...] | None) -> dict[str, Any]:
     if fields is None:
         return dict(row)
-    picked = {"Id": row.get("Id")}
+    picked = {"Id": row["Id"]} if "Id" in row else {}  # an ExchangeRate has no Id
     for name in fields:
         top = name.split(".")[0]
         key = next((k for k in row if k.lower() == top.lower()), None)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from qbo_sandbox.backend import Backend
 from qbo_sandbox.clock import Clock
 from qbo_sandbox.injection import Injector
+from qbo_sandbox.metering import Meter
 from qbo_sandbox.oauth import OAuthRegistry
 from qbo_sandbox.throttle import Limits, Throttle
 from qbo_sandbox.webhooks import DEFAULT_RETRY_DELAYS, WebhookDispatcher
@@ -32,6 +33,7 @@ class Sandbox:
         # the one-minute windows run on the sandbox clock: POST /_sandbox/clock/advance moves them on too
         self.throttle = Throttle(self.config.limits, now=lambda: self.clock().timestamp())
         self.injector = Injector()
+        self.meter = Meter(self.clock)  # Core/CorePlus calls per app and month, and CorePlus caps
         self.webhooks = WebhookDispatcher(
             self.registry, batch_window=self.config.webhook_batch_window,
             retry_delays=self.config.webhook_retry_delays,
@@ -45,7 +47,7 @@ class Sandbox:
         self.webhooks.stop()
 
     def reset(self) -> None:
-        """Back to an empty sandbox: no companies, apps, tokens, rules, logs or pending webhooks, and the limits
+        """Back to an empty sandbox: no companies, apps, tokens, rules, logs, meters or pending webhooks, and the limits
         the sandbox started with (whatever PUT /_sandbox/limits set since)."""
         self.webhooks.reset()
         self.backend.reset()
@@ -53,4 +55,5 @@ class Sandbox:
         self.throttle.reset()
         self.throttle.configure(self.config.limits)
         self.injector.reset()
+        self.meter.reset()
         self.clock.reset()

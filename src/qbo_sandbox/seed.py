@@ -12,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from qbo_sandbox import prefs
+
 HOME_CURRENCY = {"US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD"}
 TIME_ZONE = {"US": "America/Los_Angeles", "GB": "Europe/London", "CA": "America/Toronto", "AU": "Australia/Sydney"}
 COUNTRIES = tuple(HOME_CURRENCY)
@@ -27,6 +29,16 @@ ACCOUNTS = [
     ("Checking", "Bank", "Checking"),
     ("Sales Tax Payable", "Other Current Liability", "GlobalTaxPayable"),
     ("Opening Balance Equity", "Equity", "OpeningBalanceEquity"),
+    # what Intuit's sample company adds for purchases: payables, a second bank account, two cards, expenses
+    ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
+    ("Savings", "Bank", "Savings"),
+    ("Mastercard", "Credit Card", "CreditCard"),
+    ("Visa", "Credit Card", "CreditCard"),
+    ("Advertising", "Expense", "AdvertisingPromotional"),
+    ("Office Expenses", "Expense", "OfficeGeneralAdministrativeExpenses"),
+    ("Rent or Lease", "Expense", "RentOrLeaseOfBuildings"),
+    ("Utilities", "Expense", "Utilities"),
+    ("Job Expenses", "Expense", "SuppliesMaterials"),
 ]
 TERMS = [("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60)]
 DEFAULT_TERMS = "Net 30"
@@ -65,18 +77,27 @@ ITEMS = [
     ("Pump", "PUMP-1", "Inventory", "15", "10", "25"),
     ("Sod", "SOD-1", "Inventory", "20", "12", "100"),
 ]
+# Vendors, employees and other lists named as in Intuit's sample company (display names unique across customers,
+# vendors and employees): (name, e-mail, terms)
+VENDORS = [
+    ("Books by Bessie", "Books@Intuit.com", "Net 15"), ("Brosnahan Insurance Agency", None, None),
+    ("Cal Telephone", None, "Net 30"), ("Computers by Jenni", "Msfixit@Intuit.com", None),
+    ("Hicks Hardware", None, "Net 30"), ("Lee Advertising", None, None), ("Norton Lumber and Building Materials",
+    "Materials@intuit.com", "Net 30"), ("PG&E", "utilities@noemail.com", "Net 15"), ("Tania's Nursery",
+    "plantqueen@taniasnursery.com", None),
+]  # fmt: skip
+EMPLOYEES = [("Emily", "Platt"), ("John", "Johnson")]
+CLASSES = ["Landscaping", "Design", "Maintenance"]
+DEPARTMENTS = ["Garden Center", "Mobile Crew"]
+PAYMENT_METHODS = [("Cash", "NON_CREDIT_CARD"), ("Check", "NON_CREDIT_CARD"), ("Visa", "CREDIT_CARD"),
+                   ("MasterCard", "CREDIT_CARD")]  # fmt: skip
 EXTRA_CURRENCIES = {"USD": ("EUR", "GBP", "CAD"), "GBP": ("EUR", "USD"), "CAD": ("USD", "EUR"), "AUD": ("USD", "NZD")}
 RATES_TO_HOME = {"EUR": "1.08", "GBP": "1.27", "CAD": "0.73", "USD": "1", "NZD": "0.60", "AUD": "0.65"}
 
 
 def default_preferences(country: str, multicurrency: bool, custom_txn_numbers: bool) -> dict[str, Any]:
-    home = HOME_CURRENCY[country]
-    return {
-        "SalesFormsPrefs": {"CustomTxnNumbers": custom_txn_numbers, "AllowShipping": True, "AllowDiscount": True},
-        "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency, "HomeCurrency": {"value": home}},
-        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": country == "US"},
-        "AccountingInfoPrefs": {"TrackDepartments": False, "CustomerTerminology": "Customers"},
-    }
+    """All ten sections QBO answers (prefs.py)."""
+    return prefs.default_preferences(country, HOME_CURRENCY[country], multicurrency, custom_txn_numbers)
 
 
 def default_company_info(name: str, country: str) -> dict[str, Any]:
@@ -113,3 +134,19 @@ def sample_items() -> list[dict[str, Any]]:
                         QtyOnHand=Decimal(on_hand or "0"), InvStartDate="2025-01-01", TrackQtyOnHand=True)  # fmt: skip
         items.append(item)
     return items
+
+
+def sample_vendors() -> list[dict[str, Any]]:
+    return [
+        {"DisplayName": name, "CompanyName": name, **({"PrimaryEmailAddr": {"Address": email}} if email else {}),
+         **({"TermRef": {"name": terms}} if terms else {})}
+        for name, email, terms in VENDORS
+    ]  # fmt: skip
+
+
+def sample_lists() -> list[tuple[str, dict[str, Any]]]:
+    """Employees, classes, departments and payment methods, as (entity, body)."""
+    made: list[tuple[str, dict[str, Any]]] = [("Employee", {"GivenName": g, "FamilyName": f}) for g, f in EMPLOYEES]
+    made += [("Class", {"Name": name}) for name in CLASSES]
+    made += [("Department", {"Name": name}) for name in DEPARTMENTS]
+    return made + [("PaymentMethod", {"Name": name, "Type": kind}) for name, kind in PAYMENT_METHODS]

@@ -40,6 +40,19 @@ def doc_number(order_number: str, slot: int) -> str:
     return order_number[: SO_NUMBER_MAX - len(suffix)] + suffix
 
 
+def status_without_rows(links: Sequence[InvoiceLink]) -> tuple[InvoiceScope | None, InvoiceStatus] | None:
+    """The SO's scope and status when its invoices alone decide them: none live (not invoiced), or one live whole
+    invoice — it carries every row's whole quantity (quantities are positive), so the SO is invoiced exactly while
+    that invoice is. None when partial invoices make the SO's rows count (use OrderInvoices.status)."""
+    live = [link for link in links if link.live]
+    if not live:
+        return None, InvoiceStatus.NOT_INVOICED
+    if len(live) == 1 and live[0].scope is InvoiceScope.WHOLE:
+        invoiced = live[0].state is InvoiceState.INVOICED
+        return InvoiceScope.WHOLE, InvoiceStatus.INVOICED if invoiced else InvoiceStatus.NOT_INVOICED
+    return None
+
+
 @dataclass(frozen=True)
 class OrderInvoices:
     """An SO with every invoice it has had, oldest first (deleted ones included: their history stays)."""

@@ -81,6 +81,7 @@ class _Call:
     content_type: str | None = None
     replay_safe: bool = True
     retry_unknown: bool = True  # resend after no answer (else the caller looks the object up itself)
+    before_send: Callable[[], None] | None = None  # run once admitted, right before each attempt goes out
 
 
 class QboClient:
@@ -164,16 +165,18 @@ class QboClient:
     # --- writes --------------------------------------------------------------------------------------------
 
     def create(
-        self, entity: str, body: Mapping[str, Any], request_id: str, retry_unknown: bool = True
-    ) -> dict[str, Any]:
+        self, entity: str, body: Mapping[str, Any], request_id: str, retry_unknown: bool = True,
+        before_send: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """Create an object. ``request_id`` is required: a retry (or a replay after an unknown outcome) with
         the same id returns the original answer instead of creating a second object.
 
         ``retry_unknown=False`` raises OutcomeUnknown at once instead of resending: for callers that look the
-        object up first, because QBO has been seen to create duplicates despite a repeated request id."""
+        object up first, because QBO has been seen to create duplicates despite a repeated request id.
+        ``before_send`` runs once the limiter admitted the request, right before each attempt is sent."""
         if not request_id:
             raise ValueError("create needs a request_id (QBO's idempotency key)")
-        return self._write(entity, body, {}, request_id, retry_unknown)
+        return self._write(entity, body, {}, request_id, retry_unknown, before_send)
 
     def update(self, entity: str, body: Mapping[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Full update (``body`` carries ``Id`` and ``SyncToken``); StaleObject when the SyncToken is old."""
@@ -204,8 +207,9 @@ class QboClient:
         return self._write(entity, body, {"operation": "void"}, request_id)
 
     def batch(
-        self, items: list[dict[str, Any]], request_id: str | None = None, retry_unknown: bool = True
-    ) -> list[dict[str, Any]]:
+        self, items: list[dict[str, Any]], request_id: str | None = None, retry_unknown: bool = True,
+        before_send: Callable[[], None] | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Run up to 30 ``BatchItemRequest`` items; the ``BatchItemResponse`` items come back, each with its
         result or its ``Fault`` (see :func:`batch_error`). Retried on 5xx/timeouts only with a request id or
         when every item is a query; ``retry_unknown=False`` raises OutcomeUnknown at once instead (as for
@@ -215,7 +219,7 @@ class QboClient:
         params = {"requestid": request_id} if request_id else {}
         safe = request_id is not None or all("Query" in item for item in items)
         body = jsonio.dumps({"BatchItemRequest": items})
-        call = _Call("POST", "batch", params, body, "application/json", safe, retry_unknown)
+        call = _Call("POST", "batch", params, body, "application/json", safe, retry_unknown, before_send)
         return list(self._call(call).get("BatchItemResponse") or [])
 
     def _write(
@@ -225,12 +229,14 @@ class QboClient:
         params: dict[str, str],
         request_id: str | None,
         retry_unknown: bool = True,
+        before_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         if request_id:
             params = {**params, "requestid": request_id}
         call = _Call(
-            "POST", entity.lower(), params, jsonio.dumps(body), "application/json", bool(request_id), retry_unknown
-        )
+            "POST", entity.lower(), params, jsonio.dumps(body), "application/json", bool(request_id), retry_unknown,
+            before_send,
+        )  # fmt: skip
         return _unwrap(self._call(call), entity)
 
     # --- sending -------------------------------------------------------------------------------------------
@@ -263,6 +269,8 @@ class QboClient:
         if call.content_type:
             headers["Content-Type"] = call.content_type
         with self._admitted(call):  # the wait for a slot is not part of the exchange's duration
+            if call.before_send is not None:
+                call.before_send()  # e.g. "is this claim still mine?" after a long wait; its error stops the call
             started, clock = datetime.now(UTC), time.perf_counter()
             record = _Record(call.method, httpx.URL(url).path, params, call.body, started)
             response = self._send(call, url, params, headers, record, clock)

@@ -14,8 +14,9 @@ or deleted, in the same transaction, so lists can filter on them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from invoicebridge.domain import (
@@ -26,20 +27,28 @@ from invoicebridge.domain import (
     OrderInvoices,
 )
 from invoicebridge.domain.checks import is_id
+from invoicebridge.domain.invoice_link import InvoiceScope, InvoiceStatus
+from invoicebridge.domain.order_invoices import status_without_rows
 from invoicebridge.store import mapping
 from invoicebridge.store.repositories import _scoped, flush_or_conflict
-from invoicebridge.store.tables import InvoicedDeliveryRow, InvoiceLinkRow, SalesOrderRow
+from invoicebridge.store.tables import InvoicedDeliveryRow, InvoiceLinkEventRow, InvoiceLinkRow, SalesOrderRow
 
 CHANGED = "This order's invoice was changed at the same time; try again."
 # States after which the SO's stored scope or status may differ.
 REFRESHING = (InvoiceState.INVOICED, InvoiceState.DELETED)
 CHUNK = 500  # SO ids per IN (…)
 _ORDERS: Table = SalesOrderRow.__table__  # type: ignore[assignment]
+_EVENTS: Table = InvoiceLinkEventRow.__table__  # type: ignore[assignment]
 
 
 class SqlInvoiceLinks:
     def __init__(self, session: Session) -> None:
         self._s = session
+        # What this transaction has read already (the session's own objects, kept current by it): the bulk paths
+        # look here before asking the database again.
+        self._seen_links: dict[int, dict[int, InvoiceLinkRow]] = {}  # SO id → number → row
+        self._complete: set[int] = set()  # SOs whose every invoice row is in _seen_links
+        self._seen_orders: dict[int, SalesOrderRow] = {}
 
     def lock_order(self, company_id: int, sales_order_id: int) -> None:
         """Take the SO's invoicing lock for the rest of the transaction. NotFound for another company's SO."""
@@ -89,7 +98,9 @@ class SqlInvoiceLinks:
                 .where(SalesOrderRow.company_id == company_id, SalesOrderRow.id.in_(chunk))
                 .execution_options(populate_existing=True)
             )
-            orders = {row.id: mapping.sales_order(row) for row in self._s.scalars(query)}
+            rows = list(self._s.scalars(query))
+            self._seen_orders.update((row.id, row) for row in rows)
+            orders = {row.id: mapping.sales_order(row) for row in rows}
             links = self._links(company_id, list(orders))
             found.update((so_id, OrderInvoices(order, links[so_id])) for so_id, order in orders.items())
         return found
@@ -119,6 +130,8 @@ class SqlInvoiceLinks:
             self._s.add(row)
             rows.append(row)
         flush_or_conflict(self._s, Conflict("invoice", "This part of the order is being invoiced already."))
+        for row in rows:
+            self._seen_links.setdefault(row.sales_order_id, {})[row.number] = row
         self._refresh_orders(company_id, [link.sales_order_id for link in links])
         return [mapping.invoice_link(row) for row in rows]
 
@@ -140,6 +153,44 @@ class SqlInvoiceLinks:
             .limit(limit)
         )
         return [(so_id, number) for so_id, number in self._s.execute(query)]
+
+    def mark_sending(
+        self, company_id: int, claims: Sequence[tuple[int, int, str]], at: datetime, note: str
+    ) -> set[tuple[int, int]]:
+        """For each (SO id, invoice number, request id) still claimed with that request id (`creating`): note in its
+        history that its create goes out now — a sweeper measures a claim's age from its last event, so it does not
+        take over a claim whose worker was only waiting — and bump its version, so a sweeper that read it before
+        cannot save over it. Returns the (SO id, number) still claimed; the others were taken over."""
+        held: set[tuple[int, int]] = set()
+        for so_id, number, request_id in claims:
+            link_id = self._s.execute(
+                update(InvoiceLinkRow)
+                .where(
+                    InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id == so_id,
+                    InvoiceLinkRow.number == number, InvoiceLinkRow.state == InvoiceState.CREATING.value,
+                    InvoiceLinkRow.request_id == request_id,
+                )
+                .values(version=InvoiceLinkRow.version + 1)
+                .returning(InvoiceLinkRow.id)
+                .execution_options(synchronize_session=False)
+            ).scalar_one_or_none()  # fmt: skip
+            if link_id is not None:
+                self._s.execute(insert(_EVENTS).values(link_id=link_id, at=at, state=InvoiceState.CREATING.value,
+                                                       note=note))  # fmt: skip
+                held.add((so_id, number))
+        return held
+
+    def still_queued(self, company_id: int, keys: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        wanted = set(keys)
+        so_ids = sorted({so for so, _ in wanted if is_id(so)})
+        queued: set[tuple[int, int]] = set()
+        for start in range(0, len(so_ids), CHUNK):
+            query = select(InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number).where(
+                InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.state == InvoiceState.QUEUED.value,
+                InvoiceLinkRow.sales_order_id.in_(so_ids[start : start + CHUNK]),
+            )  # fmt: skip
+            queued.update((so, number) for so, number in self._s.execute(query) if (so, number) in wanted)
+        return [key for key in keys if key in queued]
 
     def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
         """The invoice pointing at this QBO invoice: the live one if any, else the newest deleted one."""
@@ -191,6 +242,8 @@ class SqlInvoiceLinks:
         found: dict[int, list[InvoiceLink]] = {so_id: [] for so_id in sales_order_ids}
         for row in self._s.scalars(query):
             found[row.sales_order_id].append(mapping.invoice_link(row))
+            self._seen_links.setdefault(row.sales_order_id, {})[row.number] = row
+        self._complete.update(ids)
         return {so_id: tuple(links) for so_id, links in found.items()}
 
     def _row(self, company_id: int, sales_order_id: int, number: int) -> InvoiceLinkRow | None:
@@ -204,9 +257,9 @@ class SqlInvoiceLinks:
         return self._s.scalars(query).one_or_none()
 
     def _rows(self, company_id: int, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], InvoiceLinkRow]:
-        wanted = set(keys)
+        found = {(so, n): row for so, n in keys if (row := self._seen_links.get(so, {}).get(n)) is not None}
+        wanted = set(keys) - set(found)
         so_ids = sorted({so_id for so_id, _ in wanted if is_id(so_id)})
-        found: dict[tuple[int, int], InvoiceLinkRow] = {}
         for start in range(0, len(so_ids), CHUNK):
             query = select(InvoiceLinkRow).where(
                 InvoiceLinkRow.company_id == company_id,
@@ -222,16 +275,41 @@ class SqlInvoiceLinks:
         if not sales_order_ids:
             return
         values = [
-            {"so_id": so_id, "scope": invoices.scope.value if invoices.scope else None,
-             "status": invoices.status.value}
-            for so_id, invoices in self.of_orders_whole(company_id, sales_order_ids).items()
-        ]  # fmt: skip
+            {"so_id": so_id, "scope": scope.value if scope else None, "status": status.value}
+            for so_id, (scope, status) in self._as_written(company_id, sales_order_ids).items()
+        ]
         self._s.connection().execute(
             update(_ORDERS)
             .where(_ORDERS.c.id == bindparam("so_id"))
             .values(invoice_scope=bindparam("scope"), invoice_status=bindparam("status")),
             values,
         )
+
+    def _as_written(
+        self, company_id: int, sales_order_ids: Sequence[int]
+    ) -> dict[int, tuple[InvoiceScope | None, InvoiceStatus]]:
+        """Each SO's scope and status with its invoices as this transaction has just written them (it holds their
+        locks): from what it read already where that decides them, the rest read again."""
+        found: dict[int, tuple[InvoiceScope | None, InvoiceStatus]] = {}
+        unknown = []
+        for so_id in dict.fromkeys(sales_order_ids):
+            links = self._written_links(so_id)
+            if links is not None and (decided := status_without_rows(links)) is not None:
+                found[so_id] = decided
+            elif links is not None and so_id in self._seen_orders:
+                invoices = OrderInvoices(mapping.sales_order(self._seen_orders[so_id]), links)
+                found[so_id] = (invoices.scope, invoices.status)
+            else:
+                unknown.append(so_id)
+        for so_id, invoices in self.of_orders_whole(company_id, unknown).items() if unknown else ():
+            found[so_id] = (invoices.scope, invoices.status)
+        return found
+
+    def _written_links(self, sales_order_id: int) -> tuple[InvoiceLink, ...] | None:
+        if sales_order_id not in self._complete:
+            return None
+        rows = sorted(self._seen_links.get(sales_order_id, {}).values(), key=lambda r: r.number)
+        return tuple(mapping.invoice_link(row) for row in rows)
 
     def _refresh_order(self, company_id: int, sales_order_id: int) -> None:
         invoices = self.of_order(company_id, sales_order_id)

@@ -19,6 +19,7 @@ class BatchTrail:
     def __init__(self) -> None:
         self._exchanges: list[Exchange] = []
         self._batches: dict[str, Mapping[str, int]] = {}  # request id → bId → SO id
+        self._parsed: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # request id → (asked, answered)
 
     def __call__(self, exchange: Exchange) -> None:
         self._exchanges.append(exchange)
@@ -27,13 +28,23 @@ class BatchTrail:
         """The invoice batch sent with `request_id` carries these SOs' invoices (by bId)."""
         self._batches[request_id] = dict(sales_orders)
 
+    def answered(self, request_id: str, asked: list[dict[str, Any]], answers: list[dict[str, Any]]) -> None:
+        """The batch's items and QBO's answer to them, as the caller holds them already: its audit entries are
+        made from these rather than by parsing its bodies again."""
+        self._parsed[request_id] = (
+            {str(item.get("bId")): item for item in asked},
+            {str(item.get("bId")): item for item in answers},
+        )
+
     def entries(self) -> list[AuditEntry]:
         """Every exchange so far as audit entries (and forget them)."""
         taken, self._exchanges = self._exchanges, []
         found: list[AuditEntry] = []
         for exchange in taken:
-            sales_orders = self._batches.get(exchange.params.get("requestid", ""))
-            found.extend(_split(exchange, sales_orders) if sales_orders else _whole(exchange))
+            request_id = exchange.params.get("requestid", "")
+            sales_orders = self._batches.get(request_id)
+            parsed = self._parsed.get(request_id) if exchange.status == 200 else None
+            found.extend(_split(exchange, sales_orders, parsed) if sales_orders else _whole(exchange))
         return found
 
 
@@ -43,9 +54,14 @@ def _whole(exchange: Exchange) -> list[AuditEntry]:
     return trail.take()
 
 
-def _split(exchange: Exchange, sales_orders: Mapping[str, int]) -> list[AuditEntry]:
-    asked = {str(item.get("bId")): item for item in _items(exchange.request_body, "BatchItemRequest")}
-    answered = {str(item.get("bId")): item for item in _items(exchange.response_body, "BatchItemResponse")}
+def _split(
+    exchange: Exchange, sales_orders: Mapping[str, int], parsed: tuple[dict[str, Any], dict[str, Any]] | None
+) -> list[AuditEntry]:
+    if parsed is not None:
+        asked, answered = parsed
+    else:
+        asked = {str(item.get("bId")): item for item in _items(exchange.request_body, "BatchItemRequest")}
+        answered = {str(item.get("bId")): item for item in _items(exchange.response_body, "BatchItemResponse")}
     entries = []
     for bid, sales_order_id in sales_orders.items():
         trail = AuditTrail(sales_order_id)

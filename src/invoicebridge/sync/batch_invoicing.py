@@ -30,6 +30,7 @@ from invoicebridge.domain import (
     InvoiceLink,
     InvoiceState,
     NotConnected,
+    OrderInvoices,
     ProductVariant,
 )
 from invoicebridge.domain.connection import RECONNECT_MESSAGE, AccountingMode, Connection, QboPreferences
@@ -38,6 +39,7 @@ from invoicebridge.qbo import jsonio
 from invoicebridge.qbo.client import BATCH_LIMIT, QboClient, batch_error
 from invoicebridge.sync import context
 from invoicebridge.sync.batch_audit import BatchTrail
+from invoicebridge.sync.claims import ClaimLost, hold
 from invoicebridge.sync.explain import CurrencyMismatch, Explained, explain, outcome_uncertain, still_uncertain
 from invoicebridge.sync.invoice_lookup import Unsure
 from invoicebridge.sync.invoicing import Inputs, Invoicing, next_request_id, refs_for, succeeded
@@ -67,6 +69,7 @@ class _Job:
     invoice: dict[str, Any] | None = None
     error: Exception | None = None
     stale_refs_retried: bool = False
+    taken_over: bool = False  # a sweeper took the claim over while this worker waited: hands off
 
     @property
     def request_id(self) -> str:
@@ -75,7 +78,11 @@ class _Job:
 
     @property
     def open(self) -> bool:
-        return self.invoice is None and self.error is None
+        return self.invoice is None and self.error is None and not self.taken_over
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.link.sales_order_id, self.link.number
 
 
 @dataclass
@@ -83,6 +90,8 @@ class _Batch:
     company_id: int
     jobs: list[_Job] = field(default_factory=list)
     trail: BatchTrail = field(default_factory=BatchTrail)
+    connection: Connection | None = None
+    failure: Exception | None = None  # what stopped the whole batch before its work began
     inventory: bool = True  # accounting with inventory (COGS follows each invoice); known once inputs are read
 
     def open_jobs(self) -> list[_Job]:
@@ -100,9 +109,11 @@ class BatchInvoicing:
 
     def drain(self, company_id: int) -> Drained:
         """Make up to one batch of the company's queued invoices."""
-        batch = _Batch(company_id, self._claim(company_id))
+        batch = self._claim(company_id)
         if batch.jobs:
             try:
+                if batch.failure is not None:
+                    raise batch.failure
                 self._work(batch)
             except Exception as error:  # every failure lands on the invoices; they stay retryable
                 if not isinstance(error, InvoiceBridgeError | qbo.QboError):
@@ -120,27 +131,39 @@ class BatchInvoicing:
             return uow.unsettled.queued_companies()
 
     # -- 1. claim --------------------------------------------------------------------------------------
-    def _claim(self, company_id: int) -> list[_Job]:
-        now, jobs = self._now(), list[_Job]()
+    def _claim(self, company_id: int) -> _Batch:
+        """Claim up to a batch of queued invoices and, in the same transaction, read what they are made from (the
+        SOs are locked and loaded already). A failure to read is the batch's, recorded on each invoice later: the
+        claims commit whatever happens, so nothing stays queued for a batch that cannot be made."""
+        now, batch = self._now(), _Batch(company_id)
         with self._uow() as uow:
             candidates = uow.invoice_links.queued(company_id, self._size * CLAIM_WINDOW)
             uow.invoice_links.lock_orders(company_id, [so for so, _ in candidates])  # one order for every worker
-            links = uow.invoice_links.of_orders(company_id, sorted({so for so, _ in candidates}))  # as of the lock
-            wanted = set(candidates)
+            still = uow.invoice_links.still_queued(company_id, candidates)[: self._size]  # as of the lock
+            orders = uow.invoice_links.of_orders_whole(company_id, sorted({so for so, _ in still}))
+            wanted = set(still)
             queued = [
-                link for so_links in links.values() for link in so_links
+                link for invoices in orders.values() for link in invoices.links
                 if (link.sales_order_id, link.number) in wanted and link.state is InvoiceState.QUEUED
             ][: self._size]  # fmt: skip
             started = [link.start(next_request_id(company_id, link), now) for link in queued]
             claimed = uow.invoice_links.save_many(company_id, started)
+            batch.jobs = [
+                _Job(link, Unsure(outcome_uncertain(before.error_code)))
+                for before, link in zip(queued, claimed, strict=True)
+            ]
+            if batch.jobs:
+                try:
+                    batch.connection = self._read_inputs(uow, batch, orders)
+                except Exception as error:  # recorded on every invoice of the batch, after the claims commit
+                    batch.failure = error
             uow.commit()
-        for before, link in zip(queued, claimed, strict=True):
-            jobs.append(_Job(link, Unsure(outcome_uncertain(before.error_code))))
-        return jobs
+        return batch
 
     # -- 2. work ---------------------------------------------------------------------------------------
     def _work(self, batch: _Batch) -> None:
-        connection = self._read_inputs(batch)
+        connection = batch.connection
+        assert connection is not None
         client = self._invoicing.clients(connection, batch.trail)
         prefs = context.preferences(self._uow, connection, client, self._now())
         self._invoicing.mirror.ensure_loaded(batch.company_id, connection.realm_id, client)
@@ -153,37 +176,35 @@ class BatchInvoicing:
             self._build_payloads(batch, client, connection, prefs, only=stale)
             self._send(batch, client, [job for job in stale if job.open])
 
-    def _read_inputs(self, batch: _Batch) -> Connection:
-        """Each job's inputs, in one transaction. A job whose SO cannot be invoiced as it is gets its error."""
+    def _read_inputs(self, uow: UnitOfWork, batch: _Batch, orders: dict[int, OrderInvoices]) -> Connection:
+        """Each job's inputs. A job whose SO cannot be invoiced as it is gets its error."""
         company_id = batch.company_id
-        with self._uow() as uow:
-            connection = uow.connections.get(company_id)
-            if connection is None:
-                raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
-            if not connection.usable:
-                raise NotConnected(RECONNECT_MESSAGE)
-            rates = all_tax_rates(uow, company_id)
-            connection.settings.require_complete(sorted(rates))
-            batch.inventory = connection.settings.mode is AccountingMode.INVENTORY
-            timezone = uow.companies.get(company_id).timezone
-            reader = _Reader(uow, company_id)
-            orders = uow.invoice_links.of_orders_whole(company_id, [job.link.sales_order_id for job in batch.jobs])
-            reader.preload(
-                sorted({row.variant_id for invoices in orders.values() for row in invoices.order.rows}),
-                sorted({invoices.order.customer_id for invoices in orders.values()}),
-            )
-            for job in batch.jobs:
-                try:
-                    invoices = orders[job.link.sales_order_id]
-                    order = invoices.part(job.link)
-                    products = {vid: reader.product(vid) for vid in sorted({r.variant_id for r in order.rows})}
-                    customer, remembered = reader.customer(order.customer_id)
-                    job.inputs = Inputs(
-                        order, invoices.doc_number(job.link), customer, products, rates, connection, remembered,
-                        timezone,
-                    )  # fmt: skip
-                except InvoiceBridgeError as error:
-                    job.error = error
+        connection = uow.connections.get(company_id)
+        if connection is None:
+            raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
+        if not connection.usable:
+            raise NotConnected(RECONNECT_MESSAGE)
+        rates = all_tax_rates(uow, company_id)
+        connection.settings.require_complete(sorted(rates))
+        batch.inventory = connection.settings.mode is AccountingMode.INVENTORY
+        timezone = uow.companies.get(company_id).timezone
+        reader = _Reader(uow, company_id)
+        reader.preload(
+            sorted({row.variant_id for invoices in orders.values() for row in invoices.order.rows}),
+            sorted({invoices.order.customer_id for invoices in orders.values()}),
+        )
+        for job in batch.jobs:
+            try:
+                invoices = orders[job.link.sales_order_id]
+                order = invoices.part(job.link)
+                products = {vid: reader.product(vid) for vid in sorted({r.variant_id for r in order.rows})}
+                customer, remembered = reader.customer(order.customer_id)
+                job.inputs = Inputs(
+                    order, invoices.doc_number(job.link), customer, products, rates, connection, remembered,
+                    timezone,
+                )  # fmt: skip
+            except InvoiceBridgeError as error:
+                job.error = error
         return connection
 
     def _build_payloads(
@@ -229,31 +250,41 @@ class BatchInvoicing:
 
     def _send(self, batch: _Batch, client: QboClient, jobs: Sequence[_Job]) -> None:
         """Create these jobs' invoices, 30 to a request; after an unknown outcome, look each one up before
-        sending what is not there once more (with the same request ids: a replay if it took effect after all)."""
+        sending what is not there once more (with the same request ids: a replay if it took effect after all).
+        Claims taken over by a sweeper while this worker waited for the limiter are left out, never sent."""
         for start in range(0, len(jobs), BATCH_LIMIT):
             chunk = [job for job in jobs[start : start + BATCH_LIMIT] if job.open and job.payload is not None]
-            for last_try in (False, True):
-                if not chunk:
-                    break
+            unanswered = 0
+            while chunk and unanswered < 2:
                 try:
                     answers = self._post(batch, client, chunk)
+                except ClaimLost as lost:  # nothing was sent
+                    for job in chunk:
+                        job.taken_over = job.key in lost.keys
                 except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
+                    unanswered += 1
                     for job in chunk:
                         self._settle(job, client, unknown)
-                        if last_try and job.open:
+                        if unanswered == 2 and job.open:
                             job.error = unknown  # looked: not there, so certainly no invoice
-                    chunk = [job for job in chunk if job.open]
-                    continue
-                self._take_answers(batch, client, chunk, answers)
-                break
+                else:
+                    self._take_answers(batch, client, chunk, answers)
+                    break
+                chunk = [job for job in chunk if job.open]
 
     def _post(self, batch: _Batch, client: QboClient, chunk: Sequence[_Job]) -> dict[str, dict[str, Any]]:
         items = [{"bId": str(n), "operation": "create", "Invoice": job.payload} for n, job in enumerate(chunk)]
         request_id = _batch_request_id(batch.company_id, items)
         batch.trail.expect(request_id, {str(n): job.link.sales_order_id for n, job in enumerate(chunk)})
-        for job in chunk:
-            job.unsure.now = True  # from here until settled, the invoice may exist
-        answers = client.batch(items, request_id=request_id, retry_unknown=False)
+
+        def still_ours() -> None:  # once admitted by the limiter, right before the batch goes out
+            claims = [(job.link.sales_order_id, job.link.number, job.request_id) for job in chunk]
+            hold(self._uow, batch.company_id, claims, self._now, f"sending in batch {request_id}")
+            for job in chunk:
+                job.unsure.now = True  # from here until settled, the invoice may exist
+
+        answers = client.batch(items, request_id=request_id, retry_unknown=False, before_send=still_ours)
+        batch.trail.answered(request_id, items, answers)
         return {str(answer.get("bId")): answer for answer in answers}
 
     def _take_answers(
@@ -302,7 +333,7 @@ class BatchInvoicing:
                 for job in batch.jobs
                 for link in current.get(job.link.sales_order_id, ())
                 # else the link moved on meanwhile (a resumed claim finished first): keep its result
-                if link.number == job.link.number
+                if link.number == job.link.number and not job.taken_over
                 and link.state is InvoiceState.CREATING and link.request_id == job.request_id
             ]  # fmt: skip
             saved = uow.invoice_links.save_many(batch.company_id, moved)

@@ -44,6 +44,7 @@ from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient
 from invoicebridge.sync import context
+from invoicebridge.sync.claims import ClaimLost, hold
 from invoicebridge.sync.explain import (
     UNCERTAIN,
     UNCERTAIN_CODES,
@@ -146,6 +147,9 @@ class Invoicing:
         try:
             inputs = self._inputs(company_id, sales_order_id, link)
             invoice = self._create(inputs, link, trail, unsure)
+        except ClaimLost:  # a sweeper took the claim over while this worker waited: its result stands, not ours
+            with self._uow() as uow:
+                return uow.invoice_links.get(company_id, sales_order_id, link.number)
         except Exception as error:  # every failure lands on the invoice; it stays retryable
             if not isinstance(error, InvoiceBridgeError | qbo.QboError):
                 log.exception("unexpected error invoicing SO %s of company %s", sales_order_id, company_id)
@@ -353,7 +357,7 @@ class Invoicing:
         for last_try in (False, True):
             payload = self._payload(client, inputs, prefs, link.request_id)
             try:
-                return self._send(client, order, link.request_id, payload, unsure)
+                return self._send(client, order, link, payload, unsure)
             except (qbo.ObjectNotFound, qbo.InvalidReference):
                 if last_try:
                     raise  # refused: certainly no invoice
@@ -373,19 +377,27 @@ class Invoicing:
         return invoice_payload(order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
 
     def _send(
-        self, client: QboClient, order: SalesOrder, request_id: str, payload: dict[str, Any], unsure: Unsure
+        self, client: QboClient, order: SalesOrder, link: InvoiceLink, payload: dict[str, Any], unsure: Unsure
     ) -> dict[str, Any]:
-        """Create the invoice with its request id, looking it up first whenever it may exist already."""
+        """Create the invoice with its request id, looking it up first whenever it may exist already; ClaimLost
+        when a sweeper took the claim over while this worker waited to send (sync/claims.py)."""
+        request_id = link.request_id
+        assert request_id is not None
         if unsure.now and (found := unsure.look_up(client, order, request_id, payload)) is not None:
             return found
+        claim = [(link.sales_order_id, link.number, request_id)]
+
+        def still_mine() -> None:
+            hold(self._uow, order.company_id, claim, self._now, "sending")
+
         try:
-            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False)
+            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False, before_send=still_mine)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
             if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
                 return found
         # Not there: the request never took effect. Once more with the same request id (a replay if it did).
         try:
-            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False)
+            return client.create("Invoice", payload, request_id=request_id, retry_unknown=False, before_send=still_mine)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
             if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
                 return found

@@ -162,6 +162,18 @@ class InvoiceLinkRepository(Protocol):
         """The SO's invoice `number`. Raises NotFound."""
         ...
 
+    def mark_sending(
+        self, company_id: int, claims: Sequence[tuple[int, int, str]], at: datetime, note: str
+    ) -> set[tuple[int, int]]:
+        """Note that these claims' creates go out now (a sweeper then leaves them be); (SO id, number) of those
+        still claimed with their request id — the others were taken over and must not be sent."""
+        ...
+
+    def still_queued(self, company_id: int, keys: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Those of these (SO id, invoice number) whose invoice is `queued` now, in the order given; loads
+        nothing."""
+        ...
+
     def lock_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> None:
         """lock_order for many SOs at once (in id order). NotFound when one is not an SO of this company."""
         ...

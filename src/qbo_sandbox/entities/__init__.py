@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from qbo_sandbox import faults
-from qbo_sandbox.entities import company, invoice, journal, lists
+from qbo_sandbox.entities import company, invoice, journal, lists, payments, recurring
+from qbo_sandbox.entities.catalog import SPECS
+from qbo_sandbox.entities.cleaning import cleared, exchange_rate_answer, kept
 from qbo_sandbox.entities.common import Outcome, RealmView, amount, check_shape
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "apply_void",
     "canonical_name",
     "check_delete",
+    "json_name",
+    "lifted",
     "present",
     "validate_create",
     "validate_update",
@@ -44,6 +48,8 @@ RULES: dict[str, tuple[frozenset[str], Rule | None]] = {
     "CompanyInfo": (READ | {"update"}, company.company_info),
     "TaxCode": (READ, None),
     "TaxRate": (READ, None),
+    # the entities described declaratively (catalog.py): Payment, Vendor, Bill, …
+    **{name: (spec.operations, spec.rule) for name, spec in SPECS.items()},
 }
 ENTITY_NAMES: tuple[str, ...] = tuple(RULES)
 _BY_LOWER = {name.lower(): name for name in ENTITY_NAMES}
@@ -90,19 +96,42 @@ def validate_update(
     rule = RULES[entity][1]
     assert rule is not None
     merged = {**_writable(current), **_writable(body)} if sparse else _writable(body)
+    for key in cleared(body) if sparse else ():
+        merged.pop(key, None)  # "" is no value: a sparse update that sends it empties the field
     merged["Id"] = current["Id"]
-    return rule(view, merged, current)
+    outcome = rule(view, merged, current)
+    if entity == "Invoice":  # what payments applied stays applied (payments.py)
+        outcome.entity["Balance"] = payments.open_balance(view, "Invoice", outcome.entity)
+    return outcome
 
 
 def check_delete(view: RealmView, entity: str, current: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Raises the Fault QBO would; returns what else the deletion changes (an invoice's inventory comes back)."""
     require_operation(entity, "delete")
+    spec = SPECS.get(entity)
+    if spec is not None:
+        return spec.deleted(view, current) if spec.deleted else []
     return invoice.deleted(view, current) if entity == "Invoice" else []
 
 
 def apply_void(view: RealmView, entity: str, current: dict[str, Any]) -> Outcome:
     require_operation(entity, "void")
+    spec = SPECS.get(entity)
+    if spec is not None and spec.voided is not None:
+        return spec.voided(view, current)
     return invoice.void(view, current)
+
+
+def json_name(entity: str) -> str:
+    """The key QBO answers an entity under: "CreditCardPaymentTxn" for CreditCardPayment (its JSON object name
+    differs from its endpoint's, as python-quickbooks notes), else the entity's name."""
+    return "CreditCardPaymentTxn" if entity == "CreditCardPayment" else entity
+
+
+def lifted(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A request body with the Id and SyncToken the backend needs at its top (QBO wraps a recurring
+    transaction's inside its template: recurring.py)."""
+    return recurring.lifted(body) if entity == "RecurringTransaction" else body
 
 
 def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,7 +139,12 @@ def present(view: RealmView, entity: str, rows: list[dict[str, Any]]) -> list[di
     its opening balance plus what its invoices still owe (Intuit's Customer.Balance: "the open balance amount or
     the amount unpaid by the customer"); a customer keeps its opening balance in the store."""
     if entity == "Invoice":
-        return [_current_names(view, row) for row in rows]
+        return payments.linked(view, "Invoice", [_current_names(view, row) for row in rows])
+    spec = SPECS.get(entity)
+    if spec is not None:
+        return spec.presented(view, rows) if spec.presented else rows
+    if entity == "ExchangeRate":
+        return [exchange_rate_answer(row) for row in rows]
     if entity != "Customer" or not rows:
         return rows
     owed: dict[str, Decimal] = {}
@@ -153,4 +187,4 @@ def _renamed(view: RealmView, ref: object, entity: str, field: str) -> object:
 def _writable(body: dict[str, Any]) -> dict[str, Any]:
     """Fields the backend owns never come from a request; the rest must have the types QBO's fields have."""
     check_shape(body)
-    return {k: v for k, v in body.items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}
+    return {k: v for k, v in kept(body).items() if k not in ("SyncToken", "MetaData", "sparse", "domain")}

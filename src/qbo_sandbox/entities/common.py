@@ -202,12 +202,16 @@ CURRENCY_NAMES = {
 # unparseable body; the wording for a mistyped field is unconfirmed). Checking the shape first keeps every rule
 # working on the types it expects — a mistyped field is a 400, never a crash.
 OBJECT_FIELDS = frozenset({"CustomerMemo", "PrimaryEmailAddr", "BillEmail", "TxnTaxDetail", "MetaData"})
-LIST_FIELDS = frozenset({"Line", "TaxLine", "TaxRateDetail"})
+LIST_FIELDS = frozenset({"Line", "TaxLine", "TaxRateDetail", "AttachableRef"})
+# (WorkWeekStartDate is a weekday name, AllowServiceDate and CalcAgingReportFromTxnDate flags, though they end
+# in "Date")
 TEXT_FIELDS = frozenset({"DisplayName", "Name", "DocNumber", "PrivateNote", "Sku", "Code", "CompanyName",
                          "GivenName", "FamilyName", "MiddleName", "Title", "Suffix", "Notes", "Description",
                          "Address", "AccountType", "AccountSubType", "Type", "PostingType", "DetailType",
-                         "GlobalTaxCalculation", "SourceCurrencyCode", "TargetCurrencyCode"})  # fmt: skip
-FLAG_FIELDS = frozenset({"Active", "Taxable", "TrackQtyOnHand", "sparse"})
+                         "GlobalTaxCalculation", "SourceCurrencyCode", "TargetCurrencyCode",
+                         "WorkWeekStartDate"})  # fmt: skip
+FLAG_FIELDS = frozenset({"Active", "Taxable", "TrackQtyOnHand", "sparse", "AllowServiceDate",
+                         "CalcAgingReportFromTxnDate"})  # fmt: skip
 
 
 def check_shape(body: dict[str, Any], path: str = "") -> None:

@@ -184,6 +184,7 @@ def _line(view: RealmView, line: dict[str, Any], number: int) -> tuple[dict[str,
     detail = dict(required(line, "SalesItemLineDetail", "Line.SalesItemLineDetail"))
     item = reference(view, "Item", required(detail, "ItemRef", "ItemRef"), "ItemRef")
     detail["ItemRef"] = {"value": item["Id"], "name": item.get("Name")}
+    _unpriced(line, detail)
     qty = amount(detail.get("Qty", 1), "Qty")
     price = amount(detail.get("UnitPrice", item.get("UnitPrice", 0)), "UnitPrice")
     total = amount(line["Amount"], "Amount") if "Amount" in line else cents(qty * price)
@@ -195,6 +196,19 @@ def _line(view: RealmView, line: dict[str, Any], number: int) -> tuple[dict[str,
     detail["Qty"], detail["UnitPrice"] = qty, price
     checked = {**line, "Id": str(number), "LineNum": number, "Amount": total, "SalesItemLineDetail": detail}
     return checked, item
+
+
+def _unpriced(line: dict[str, Any], detail: dict[str, Any]) -> None:
+    """A line with an Amount whose Qty and UnitPrice are both 0 — python-quickbooks' defaults for a
+    SalesItemLineDetail built with Amount and ItemRef only — is a line sold by amount: QBO accepts it (its
+    sample invoice line with Amount and ItemRef alone comes back without Qty or UnitPrice). The sandbox then
+    stores Qty 1 and UnitPrice = Amount, so Amount = Qty × UnitPrice holds and an Inventory item moves by one
+    (our choice, unconfirmed: COVERAGE.md)."""
+    if "Amount" not in line or "Qty" not in detail or "UnitPrice" not in detail:
+        return
+    zero = all(amount(detail[key], key) == 0 for key in ("Qty", "UnitPrice"))
+    if zero and amount(line["Amount"], "Amount") != 0:
+        detail["Qty"], detail["UnitPrice"] = Decimal(1), amount(line["Amount"], "Amount")
 
 
 def _tax(view: RealmView, entity: dict[str, Any], lines: list[dict[str, Any]]) -> Decimal:

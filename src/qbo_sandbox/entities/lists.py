@@ -18,6 +18,7 @@ from qbo_sandbox.entities.common import (
     required,
     unique_name,
 )
+from qbo_sandbox.entities.describe import PEOPLE, check_unique
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 ITEM_TYPES = ("Inventory", "NonInventory", "Service")
@@ -42,7 +43,8 @@ def customer(view: RealmView, body: dict[str, Any], current: dict[str, Any] | No
     name = str(required(entity, "DisplayName"))
     max_length(name, 500, "DisplayName")
     no_colon(name, "DisplayName")
-    unique_name(view, "Customer", "DisplayName", name, _own_id(current))
+    # one namespace with vendors and employees (Intuit's Customer.DisplayName): Fault 6240
+    check_unique(view, PEOPLE, "DisplayName", name, ("Customer", str(current["Id"])) if current else None)
     email = (entity.get("PrimaryEmailAddr") or {}).get("Address")
     if email is not None and not EMAIL.match(str(email)):
         raise business(f"The e-mail address {email} is not valid.", "PrimaryEmailAddr")
@@ -112,8 +114,18 @@ def account(view: RealmView, body: dict[str, Any], current: dict[str, Any] | Non
     entity["CurrencyRef"] = currency_ref(view, entity)
     entity.setdefault("Active", True)
     entity.setdefault("CurrentBalance", 0)
-    entity["FullyQualifiedName"] = name
+    _parent_account(view, entity, name)
     return Outcome(entity)
+
+
+def _parent_account(view: RealmView, entity: dict[str, Any], name: str) -> None:
+    """A sub-account names its parent (ParentRef, which must exist); QBO answers SubAccount and a
+    FullyQualifiedName "Parent:Child" on every account — both are filterable (Intuit's Account reference)."""
+    parent = reference(view, "Account", entity["ParentRef"], "ParentRef") if entity.get("ParentRef") else None
+    if parent is not None:
+        entity["ParentRef"] = {"value": parent["Id"]}
+    entity["SubAccount"] = parent is not None
+    entity["FullyQualifiedName"] = f"{parent.get('FullyQualifiedName') or parent['Name']}:{name}" if parent else name
 
 
 def term(view: RealmView, body: dict[str, Any], current: dict[str, Any] | None) -> Outcome:

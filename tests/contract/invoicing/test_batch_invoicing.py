@@ -3,11 +3,13 @@ others, exactly once after unknown outcomes, and a stale mirror never makes a wr
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.contract.invoicing.conftest import World, WorldFactory
 
 from invoicebridge.domain import InvoiceState, SalesOrder
+from invoicebridge.sync.batch_invoicing import BatchInvoicing
 from invoicebridge.sync.mapping import marker
 
 
@@ -149,3 +151,53 @@ def test_an_item_name_taken_by_another_sku_fails_only_its_so(make_world: WorldFa
     assert links[bad.id].state is InvoiceState.FAILED
     assert links[good.id].state is InvoiceState.INVOICED
     assert world.qbo_rows("SELECT * FROM Item WHERE Sku = 'THEIRS-1'")[0]["Name"] == "Taken name"  # never overwritten
+
+
+class _SlowBatches(BatchInvoicing):
+    """A worker that, between claiming and sending, waits past the claims' stale_after (as it may wait for the
+    limiter), while the sweeper takes its claims over and another batch job makes the invoices."""
+
+    def __init__(self, world: World, late: SalesOrder) -> None:
+        super().__init__(world.app.invoicing)
+        self.world, self.late = world, late
+
+    def _work(self, batch: Any) -> None:
+        time.sleep(1.2)  # claim_stale_seconds=1: the claims look abandoned now
+        # One more SO queued meanwhile: the other batch differs from this one (QBO would not replay this one).
+        self.world.app.invoicing.queue(self.world.company_id, [self.late.id or 0])
+        assert self.world.app.jobs.sweep() >= 1  # requeued; immediate mode: its batch job runs now and invoices
+        super()._work(batch)
+
+
+def test_a_claim_taken_over_while_its_worker_waited_is_never_sent_by_that_worker(make_world: WorldFactory) -> None:
+    world = make_world("GB", claim_stale_seconds=1)
+    people, goods = catalogue(world, customers=2, products=2)
+    orders = [world.order(people[n % 2], rows=[(goods[n % 2], "1", "10.00", world.rates[0])]) for n in range(4)]
+    late = world.order(people[0], rows=[(goods[1], "2", "10.00", world.rates[0])])
+    world.app.invoicing.queue(world.company_id, [o.id or 0 for o in orders])
+    slow = _SlowBatches(world, late)
+    assert slow.drain(world.company_id).claimed == 4
+    for order in [*orders, late]:
+        link = world.app.orderbook.invoice_link(world.company_id, order.id or 0)
+        assert link.state is InvoiceState.INVOICED
+        assert [i["Id"] for i in invoices_with_marker(world, order)] == [link.qbo_invoice_id]  # one, and it is ours
+
+
+def test_the_single_path_leaves_a_claim_taken_over_while_it_waited(make_world: WorldFactory) -> None:
+    world = make_world("GB", claim_stale_seconds=1)
+    order = world.order(world.customer("Slow Click Ltd"))
+    invoicing = world.app.invoicing
+    real_inputs = invoicing._inputs
+
+    def slow_inputs(*args: Any) -> Any:
+        time.sleep(1.2)
+        assert world.app.jobs.sweep() == 1  # the sweeper takes the click's claim over and makes the invoice
+        return real_inputs(*args)
+
+    invoicing._inputs = slow_inputs  # type: ignore[method-assign]
+    try:
+        link = invoicing.create_invoice(world.company_id, order.id or 0)
+    finally:
+        del invoicing._inputs
+    assert link.state is InvoiceState.INVOICED
+    assert [i["Id"] for i in invoices_with_marker(world, order)] == [link.qbo_invoice_id]

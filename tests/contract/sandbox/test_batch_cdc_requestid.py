@@ -88,7 +88,7 @@ def test_batch_item_without_operation_or_entity_is_an_item_fault(qbo: Qbo) -> No
             [
                 {"bId": "1", "Customer": {"DisplayName": "No Operation"}},
                 {"bId": "2", "operation": "create"},
-                {"bId": "3", "operation": "create", "Vendor": {"DisplayName": "V"}},
+                {"bId": "3", "operation": "create", "Budget": {"Name": "V"}},
                 {"bId": "4", "operation": "create", "Customer": {"DisplayName": "Fine"}},
             ],
         )
@@ -205,7 +205,7 @@ def test_cdc_needs_entities_and_changed_since(control: httpx.Client) -> None:
     fault(qbo.get("cdc", entities="Customer"), 400, "2020", element="changedSince")
     fault(qbo.get("cdc", entities=" , ", changedSince=now), 400, "2020", element="entities")
     fault(qbo.get("cdc", entities="Customer", changedSince="yesterday"), 400, "4000", element="changedSince")
-    fault(qbo.get("cdc", entities="Bill", changedSince=now), 400, "500")
+    fault(qbo.get("cdc", entities="Budget", changedSince=now), 400, "500")
 
 
 # -- requestid -----------------------------------------------------------------------------------------------

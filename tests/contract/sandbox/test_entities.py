@@ -119,8 +119,8 @@ def test_unknown_operation_is_refused(qbo: Qbo) -> None:
 
 
 def test_unknown_entity_is_refused(qbo: Qbo) -> None:
-    fault(qbo.get("bill/1"), 400, "500")
-    fault(qbo.post("vendor", json={"DisplayName": "V"}), 400, "500")
+    fault(qbo.get("budget/1"), 400, "500")  # an entity of QBO's the sandbox does not serve (COVERAGE.md)
+    fault(qbo.post("vendorcredit", json={"VendorRef": {"value": "1"}}), 400, "500")
 
 
 def test_body_that_is_not_json_is_2010(qbo: Qbo) -> None:
@@ -358,7 +358,8 @@ def test_company_currencies_and_exchange_rates_of_a_multicurrency_company(contro
     fault(gb.post("companycurrency", json={"Code": "CAD"}), 400, "6000", element="Code")
     fault(gb.post("companycurrency", json={"Code": "XYZ"}), 400, "6000", element="Code")
 
-    body = {"Id": rates[0]["Id"], "SyncToken": rates[0]["SyncToken"], "sparse": True, "Rate": "1.10"}
+    assert "Id" not in rates[0]  # QBO's ExchangeRate has no Id: a rate is named by its currency and date
+    body = {"SourceCurrencyCode": "EUR", "AsOfDate": rates[0]["AsOfDate"], "SyncToken": "0", "Rate": "1.10"}
     updated = ok(gb.post("exchangerate", json=body), "ExchangeRate")
     assert money(updated["Rate"]) == money("1.10") and updated["SyncToken"] == "1"
 
@@ -381,10 +382,10 @@ def test_exchange_rate_set_without_id_as_python_quickbooks_does(control: httpx.C
     made = ok(gb.post("exchangerate", json=body), "ExchangeRate")
     assert made["AsOfDate"] == "2026-03-01" and money(made["Rate"]) == money("1.15") and made["SyncToken"] == "0"
     again = ok(gb.post("exchangerate", json={**body, "Rate": 1.16}), "ExchangeRate")
-    assert again["Id"] == made["Id"] and again["SyncToken"] == "1" and money(again["Rate"]) == money("1.16")
+    assert again["AsOfDate"] == made["AsOfDate"] and again["SyncToken"] == "1" and money(again["Rate"]) == money("1.16")
     assert len(gb.rows("select * from ExchangeRate where SourceCurrencyCode = 'EUR'")) == 2
     on_day = ok(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2026-03-15"), "ExchangeRate")
-    assert on_day["Id"] == made["Id"]
+    assert on_day["AsOfDate"] == "2026-03-01" and money(on_day["Rate"]) == money("1.16")
     before = ok(gb.get("exchangerate", sourcecurrencycode="EUR", asofdate="2026-02-28"), "ExchangeRate")
     assert money(before["Rate"]) == money("1.08")
     # an invoice takes the rate of its date

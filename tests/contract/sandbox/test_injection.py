@@ -176,8 +176,8 @@ def test_the_request_log(control: httpx.Client, qbo: Qbo) -> None:
     assert [log[0]["operation"], log[1]["operation"], log[3]["operation"]] == ["create", "create", "read"]
     assert [e["intuit_tid"] for e in log] == [made.headers["intuit_tid"], failed.headers["intuit_tid"],
                                               log[2]["intuit_tid"], read.headers["intuit_tid"]]  # fmt: skip
-    assert all(set(e) == {"method", "path", "status", "time", "operation", "request_id", "intuit_tid", "injected"}
-               for e in log)  # fmt: skip
+    assert all(set(e) == {"method", "path", "status", "time", "operation", "request_id", "intuit_tid", "injected",
+                          "client_id", "meter"} for e in log)  # fmt: skip
     cleared = control.delete(f"/_sandbox/companies/{qbo.realm_id}/requests")
     assert cleared.status_code == 200
     assert cleared.json() == {"requests": []}

@@ -265,7 +265,7 @@ def test_inactive_objects_hidden_unless_active_is_filtered(qbo: Qbo) -> None:
         "select * from Customer maxresults ten",
         "select * from Customer where (DisplayName = 'x')",
         "select * from Customer where DisplayName LIKE 5",
-        "select * from Bill",
+        "select * from Budget",
         "delete from Customer",
     ],
 )

@@ -23,7 +23,7 @@ from invoicebridge.domain import (
     ValidationError,
     new_sales_order,
 )
-from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST, doc_number
+from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST, doc_number, status_without_rows
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -187,3 +187,31 @@ def test_doc_numbers_stay_within_qbo_s_21_characters_and_keep_their_suffix(numbe
 def test_a_long_so_number_is_shortened_from_its_end_to_make_room_for_the_suffix() -> None:
     assert doc_number("SO-AAAAAAAAAAAAAAAAAA", 2) == "SO-AAAAAAAAAAAAAAAA-2"
     assert doc_number("SO-1001", 12) == "SO-1001-12"
+
+
+def _whole_in(state: InvoiceState) -> list[InvoiceLink]:
+    """The SO's whole invoice as it is in `state` (with a deleted earlier one before it)."""
+    first = invoiced(OrderInvoices(order()).plan_whole(), "1").invoice_deleted(T0)
+    second = OrderInvoices(order(), (first,)).plan_whole()
+    moves = {
+        InvoiceState.NOT_INVOICED: lambda link: link,
+        InvoiceState.QUEUED: lambda link: link.queue(T0),
+        InvoiceState.CREATING: lambda link: link.start("r2", T0),
+        InvoiceState.FAILED: lambda link: link.start("r2", T0).fail("6140", "taken", "", T0),
+        InvoiceState.INVOICED: invoiced,
+        InvoiceState.DELETED: lambda link: invoiced(link).invoice_deleted(T0),
+    }
+    return [first, moves[state](second)]
+
+
+@pytest.mark.parametrize("state", list(InvoiceState))
+def test_the_status_of_an_so_invoiced_whole_follows_from_its_invoices_alone(state: InvoiceState) -> None:
+    links = _whole_in(state)
+    invoices = OrderInvoices(order(), tuple(links))
+    assert status_without_rows(links) == (invoices.scope, invoices.status)
+
+
+def test_partial_invoices_need_the_rows_to_tell_the_status() -> None:
+    so = deliver(order(), {11: "1"}, {12: "1"})
+    (one, two) = OrderInvoices(so).plan_deliveries([101, 102], combine=False)
+    assert status_without_rows([invoiced(one), two]) is None
