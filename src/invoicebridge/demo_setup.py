@@ -32,8 +32,10 @@ def sandbox_app(sandbox_url: str, data_dir: Path, app_url: str) -> dict[str, str
         if known is None or not _still_there(control, known):
             app = _ok(control.post("/_sandbox/apps", json={"redirect_uris": [f"{app_url}/oauth/qbo/callback"],
                                                            "webhook_url": hook}))  # fmt: skip
+            # Like Intuit's sandbox companies: sample lists and three months of invoices, payments and bills.
             company = _ok(control.post("/_sandbox/companies", json={"name": "Demo Trading Co (QuickBooks)",
-                                                                    "country": "US", "sample_data": True}))  # fmt: skip
+                                                                    "country": "US", "sample_data": True,
+                                                                    "history_months": 3, "seed": 1}))  # fmt: skip
             known = {"client_id": app["client_id"], "client_secret": app["client_secret"],
                      "verifier_token": app["verifier_token"], "realm_id": company["realm_id"]}  # fmt: skip
             path.write_text(json.dumps(known, indent=2))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from invoicebridge.domain import (
@@ -162,22 +162,24 @@ class SqlInvoiceLinks:
         take over a claim whose worker was only waiting — and bump its version, so a sweeper that read it before
         cannot save over it. Returns the (SO id, number) still claimed; the others were taken over."""
         held: set[tuple[int, int]] = set()
-        for so_id, number, request_id in claims:
-            link_id = self._s.execute(
+        for first in range(0, len(claims), CHUNK):
+            chunk = claims[first : first + CHUNK]
+            rows = self._s.execute(
                 update(InvoiceLinkRow)
                 .where(
-                    InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id == so_id,
-                    InvoiceLinkRow.number == number, InvoiceLinkRow.state == InvoiceState.CREATING.value,
-                    InvoiceLinkRow.request_id == request_id,
+                    InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.state == InvoiceState.CREATING.value,
+                    tuple_(InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number, InvoiceLinkRow.request_id).in_(chunk),
                 )
                 .values(version=InvoiceLinkRow.version + 1)
-                .returning(InvoiceLinkRow.id)
+                .returning(InvoiceLinkRow.id, InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number)
                 .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()  # fmt: skip
-            if link_id is not None:
-                self._s.execute(insert(_EVENTS).values(link_id=link_id, at=at, state=InvoiceState.CREATING.value,
-                                                       note=note))  # fmt: skip
-                held.add((so_id, number))
+            ).all()  # fmt: skip
+            if rows:
+                state = InvoiceState.CREATING.value
+                self._s.execute(
+                    insert(_EVENTS), [{"link_id": r.id, "at": at, "state": state, "note": note} for r in rows]
+                )
+            held.update((r.sales_order_id, r.number) for r in rows)
         return held
 
     def still_queued(self, company_id: int, keys: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

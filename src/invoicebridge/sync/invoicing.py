@@ -30,10 +30,8 @@ from invoicebridge.domain import (
     Customer,
     InvoiceBridgeError,
     InvoiceLink,
-    InvoiceScope,
     InvoiceState,
     NotConnected,
-    OrderInvoices,
     ProductVariant,
     SalesOrder,
     TaxRate,
@@ -55,6 +53,7 @@ from invoicebridge.sync.explain import (
 )
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.invoice_lookup import Unsure
+from invoicebridge.sync.invoice_planning import Planning, whole_invoice
 from invoicebridge.sync.mapping import Refs, invoice_payload
 from invoicebridge.sync.matching import (
     CUSTOMER,
@@ -72,7 +71,6 @@ from invoicebridge.sync.reads import all_tax_rates
 log = logging.getLogger(__name__)
 WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
 BUSY_QUEUE_PATIENCE = timedelta(hours=1)
-QUEUE_ATTEMPTS = 3
 ABANDONED = (
     "The worker creating this invoice stopped before it finished; whether the invoice was made is looked up in "
     "QuickBooks before anything is created again."
@@ -103,7 +101,7 @@ class Preview:
     items: list[ItemMatch]
 
 
-class Invoicing:
+class Invoicing(Planning):
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -174,54 +172,6 @@ class Invoicing:
         planned = self.plan_deliveries(company_id, sales_order_id, delivery_ids, combine)
         return [self.create_invoice(company_id, sales_order_id, link.number) for link in planned]
 
-    def plan_deliveries(
-        self, company_id: int, sales_order_id: int, delivery_ids: Sequence[int] | None, combine: bool
-    ) -> list[InvoiceLink]:
-        """The partial invoices, stored under the SO's lock as `queued`: should the request that planned them stop
-        before making them, the sweeper finds them and makes them. See invoice_deliveries."""
-        now = self._now()
-        with self._uow() as uow:
-            uow.invoice_links.lock_order(company_id, sales_order_id)
-            invoices = uow.invoice_links.of_order(company_id, sales_order_id)
-            planned = invoices.plan_deliveries(delivery_ids, combine)
-            stored = [uow.invoice_links.add(company_id, link.queue(now)) for link in planned]
-            uow.commit()
-        return stored
-
-    def queue(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
-        """*Invoice all* for many SOs: each one's whole-SO invoice is planned if need be and marked `queued` (in one
-        transaction, before the jobs are put on the queue, so a job lost with its worker is found again by the
-        sweeper). Returns (SO id, invoice number) of those marked; SOs invoiced, being invoiced or invoiced partly
-        are left as they are. NotFound, with nothing marked, when one is not an SO of this company."""
-        ids = list(dict.fromkeys(sales_order_ids))
-        for attempt in range(1, QUEUE_ATTEMPTS + 1):
-            try:
-                return self._queue(company_id, ids)
-            except Conflict:  # a worker claimed one of them meanwhile: read them again and leave that one be
-                if attempt == QUEUE_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _queue(self, company_id: int, ids: list[int]) -> list[tuple[int, int]]:
-        now = self._now()
-        new, again = [], []
-        with self._uow() as uow:
-            uow.invoice_links.lock_orders(company_id, ids)  # in id order, as every caller: no deadlock
-            orders = uow.invoice_links.of_orders_whole(company_id, ids)
-            for order_id in ids:
-                invoices = orders[order_id]
-                link = _whole(invoices)
-                if invoices.scope is InvoiceScope.DELIVERIES or (link and link.state in _BUSY_OR_DONE):
-                    continue
-                if link is None:
-                    new.append(invoices.plan_whole().queue(now))
-                else:
-                    again.append(link.queue(now))
-            queued = uow.invoice_links.add_many(company_id, new) + uow.invoice_links.save_many(company_id, again)
-            uow.commit()
-        numbers = {link.sales_order_id: link.number for link in queued}
-        return [(order_id, numbers[order_id]) for order_id in ids if order_id in numbers]
-
     def requeue(self, company_id: int, sales_order_id: int, number: int) -> bool:
         """The sweeper's step for one unsettled invoice: a dead worker's claim (`creating` past `stale_after`)
         becomes `queued` and uncertain, so its job looks the invoice up first; a lost `queued` job or an uncertain
@@ -265,7 +215,7 @@ class Invoicing:
         with self._uow() as uow:
             invoices = uow.invoice_links.of_order(company_id, sales_order_id)
         if delivery_ids is None:
-            whole = _whole(invoices)
+            whole = whole_invoice(invoices)
             link = whole if whole is not None and whole.state is not InvoiceState.INVOICED else invoices.plan_whole()
         else:
             link = invoices.plan_deliveries(delivery_ids, combine=True)[0]
@@ -319,7 +269,7 @@ class Invoicing:
         if number is not None:
             return uow.invoice_links.get(company_id, sales_order_id, number)
         invoices = uow.invoice_links.of_order(company_id, sales_order_id)
-        return _whole(invoices) or invoices.current
+        return whole_invoice(invoices) or invoices.current
 
     # -- 2. work ---------------------------------------------------------------------------------------
     def _inputs(self, company_id: int, sales_order_id: int, link: InvoiceLink) -> Inputs:
@@ -426,20 +376,12 @@ class Invoicing:
             return uow.invoice_links.of_order(company_id, link.sales_order_id).doc_number(link)
 
 
-_BUSY_OR_DONE = (InvoiceState.INVOICED, InvoiceState.CREATING)
-
-
-def _whole(invoices: OrderInvoices) -> InvoiceLink | None:
-    """The SO's live whole-SO invoice, if it has one."""
-    return next((link for link in invoices.live if link.scope is InvoiceScope.WHOLE), None)
-
-
 def _plan_whole(uow: UnitOfWork, company_id: int, sales_order_id: int) -> InvoiceLink:
     """The SO's whole-SO invoice, planned (stored, not invoiced) when it has none. InvalidTransition when the SO
     is invoiced partly. Takes the SO's invoicing lock: call it first in its transaction."""
     uow.invoice_links.lock_order(company_id, sales_order_id)
     invoices = uow.invoice_links.of_order(company_id, sales_order_id)
-    return _whole(invoices) or uow.invoice_links.add(company_id, invoices.plan_whole())
+    return whole_invoice(invoices) or uow.invoice_links.add(company_id, invoices.plan_whole())
 
 
 def next_request_id(company_id: int, link: InvoiceLink) -> str:
