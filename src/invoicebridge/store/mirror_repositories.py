@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from invoicebridge.domain.qbo_mirror import MirrorCustomer, MirrorItem, MirrorState
+from invoicebridge.store.db import upsert_insert
 from invoicebridge.store.mirror_tables import MirrorCustomerRow, MirrorItemRow, MirrorStateRow
 
 IN_CHUNK = 500  # values per IN (…), rows per INSERT: well under every backend's parameter limit
@@ -95,7 +95,7 @@ class SqlQboMirror:
                 newest[row["qbo_id"]] = row
         values = [newest[qbo_id] for qbo_id in sorted(newest)]  # one order for every writer: no deadlock
         for start in range(0, len(values), IN_CHUNK):
-            statement = _insert(self._s)(table).values(values[start : start + IN_CHUNK])
+            statement = upsert_insert(self._s)(table).values(values[start : start + IN_CHUNK])
             fresh = statement.excluded
             changed = {name: fresh[name] for name in values[0] if name not in ("company_id", "qbo_id")}
             not_older = or_(
@@ -147,11 +147,6 @@ def _item_values(company_id: int, item: MirrorItem) -> dict[str, Any]:
         "company_id": company_id, "qbo_id": item.qbo_id, "name": item.name, "sku": item.sku,
         "sku_key": item.sku.lower() if item.sku else None, "active": item.active, "updated_at": item.updated_at,
     }  # fmt: skip
-
-
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT on SQLite and PostgreSQL."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _customer(row: MirrorCustomerRow) -> MirrorCustomer:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from invoicebridge.store.db import upsert_insert
 from invoicebridge.store.tables import QboUsageRow
 
 _USAGE = QboUsageRow.__table__
@@ -21,7 +19,9 @@ class SqlQboUsage:
         """Add to the company's counts of `month` in one statement: INSERT … ON CONFLICT DO UPDATE adds to the row
         in place, so two workers counting at once both count (a read-then-write would lose one) and the first
         count of a month never collides with another's."""
-        statement = _insert(self._s)(_USAGE).values(company_id=company_id, month=month, core=core, coreplus=coreplus)
+        statement = upsert_insert(self._s)(_USAGE).values(
+            company_id=company_id, month=month, core=core, coreplus=coreplus
+        )
         self._s.execute(
             statement.on_conflict_do_update(
                 index_elements=[_USAGE.c.company_id, _USAGE.c.month],
@@ -55,8 +55,3 @@ class SqlQboUsage:
             .where(QboUsageRow.month == month)
         ).one()  # fmt: skip
         return int(row[0]), int(row[1])
-
-
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which has on_conflict_do_update (SQLite ≥ 3.24 and PostgreSQL both do)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

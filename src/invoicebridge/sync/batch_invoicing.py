@@ -22,18 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from invoicebridge.domain import (
     Customer,
     InvoiceBridgeError,
     InvoiceLink,
     InvoiceState,
-    NotConnected,
     OrderInvoices,
     ProductVariant,
 )
-from invoicebridge.domain.connection import RECONNECT_MESSAGE, AccountingMode, Connection, QboPreferences
+from invoicebridge.domain.connection import AccountingMode, Connection, QboPreferences
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo import jsonio
 from invoicebridge.qbo.client import BATCH_LIMIT, QboClient, batch_error
@@ -42,11 +40,11 @@ from invoicebridge.sync.batch_audit import BatchTrail
 from invoicebridge.sync.claims import ClaimLost, hold
 from invoicebridge.sync.explain import CurrencyMismatch, Explained, explain, outcome_uncertain, still_uncertain
 from invoicebridge.sync.invoice_lookup import Unsure
-from invoicebridge.sync.invoicing import Inputs, Invoicing, next_request_id, refs_for, succeeded
+from invoicebridge.sync.invoicing import Inputs, Invoicing, next_request_id, refs_for, succeeded, zone_of
 from invoicebridge.sync.mapping import invoice_payload
 from invoicebridge.sync.matching import CUSTOMER, CustomerWant, Matcher, refresh_references, remember
 from invoicebridge.sync.ports import UnitOfWork
-from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.reads import usable_connection
 
 log = logging.getLogger(__name__)
 CLAIM_WINDOW = 4  # candidates looked at per claim, in batches: room for a few drains of one company at once
@@ -179,13 +177,7 @@ class BatchInvoicing:
     def _read_inputs(self, uow: UnitOfWork, batch: _Batch, orders: dict[int, OrderInvoices]) -> Connection:
         """Each job's inputs. A job whose SO cannot be invoiced as it is gets its error."""
         company_id = batch.company_id
-        connection = uow.connections.get(company_id)
-        if connection is None:
-            raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
-        if not connection.usable:
-            raise NotConnected(RECONNECT_MESSAGE)
-        rates = all_tax_rates(uow, company_id)
-        connection.settings.require_complete(sorted(rates))
+        connection, rates = usable_connection(uow, company_id)
         batch.inventory = connection.settings.mode is AccountingMode.INVENTORY
         timezone = uow.companies.get(company_id).timezone
         reader = _Reader(uow, company_id)
@@ -246,7 +238,7 @@ class BatchInvoicing:
                 raise item
             matched[variant_id] = item
         refs = refs_for(inputs, prefs, customer, matched)
-        return invoice_payload(inputs.order, refs, prefs, _zone(inputs), job.request_id, inputs.doc_number)
+        return invoice_payload(inputs.order, refs, prefs, zone_of(inputs), job.request_id, inputs.doc_number)
 
     def _send(self, batch: _Batch, client: QboClient, jobs: Sequence[_Job]) -> None:
         """Create these jobs' invoices, 30 to a request; after an unknown outcome, look each one up before
@@ -397,7 +389,3 @@ def _batch_request_id(company_id: int, items: Sequence[dict[str, Any]]) -> str:
     matched again after a refusal — another id, so QBO does not answer it with the old batch's answer."""
     digest = hashlib.sha256(f"{company_id}\n{jsonio.dumps(items)}".encode()).hexdigest()[:32]
     return f"ib-{company_id}-batch-{digest}"
-
-
-def _zone(inputs: Inputs) -> ZoneInfo:
-    return ZoneInfo(inputs.timezone)

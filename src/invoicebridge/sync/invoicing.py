@@ -31,13 +31,12 @@ from invoicebridge.domain import (
     InvoiceBridgeError,
     InvoiceLink,
     InvoiceState,
-    NotConnected,
     ProductVariant,
     SalesOrder,
     TaxRate,
     request_id_for,
 )
-from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection, QboPreferences
+from invoicebridge.domain.connection import Connection, QboPreferences
 from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient
@@ -66,7 +65,7 @@ from invoicebridge.sync.matching import (
 )
 from invoicebridge.sync.mirror import Mirror
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
-from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.reads import usable_connection
 
 log = logging.getLogger(__name__)
 WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
@@ -230,7 +229,7 @@ class Invoicing(Planning):
             uow.audit.add(company_id, trail.take())  # the preview's look-ups are QBO requests too
             uow.commit()
         request_id = next_request_id(company_id, link)
-        payload = invoice_payload(inputs.order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
+        payload = invoice_payload(inputs.order, refs, prefs, zone_of(inputs), request_id, inputs.doc_number)
         return Preview(payload, customer, list(items.values()))
 
     def audit(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
@@ -276,13 +275,7 @@ class Invoicing(Planning):
         with self._uow() as uow:
             invoices = uow.invoice_links.of_order(company_id, sales_order_id)
             order, doc_number = invoices.part(link), invoices.doc_number(link)
-            connection = uow.connections.get(company_id)
-            if connection is None:
-                raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
-            if not connection.usable:
-                raise NotConnected(RECONNECT_MESSAGE)
-            all_rates = all_tax_rates(uow, company_id)
-            connection.settings.require_complete(sorted(all_rates))
+            connection, all_rates = usable_connection(uow, company_id)
             variant_ids = {row.variant_id for row in order.rows}
             products = {vid: uow.products.get(company_id, vid) for vid in sorted(variant_ids)}
             customer = uow.customers.get(company_id, order.customer_id)
@@ -324,7 +317,7 @@ class Invoicing(Planning):
         items = matcher.items(list(inputs.products.values()), create=True)
         remember(self._uow, order.company_id, matcher)
         refs = refs_for(inputs, prefs, customer, items)
-        return invoice_payload(order, refs, prefs, _zone(inputs), request_id, inputs.doc_number)
+        return invoice_payload(order, refs, prefs, zone_of(inputs), request_id, inputs.doc_number)
 
     def _send(
         self, client: QboClient, order: SalesOrder, link: InvoiceLink, payload: dict[str, Any], unsure: Unsure
@@ -403,5 +396,5 @@ def refs_for(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, ite
     return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)
 
 
-def _zone(inputs: Inputs) -> ZoneInfo:
+def zone_of(inputs: Inputs) -> ZoneInfo:
     return ZoneInfo(inputs.timezone)

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from invoicebridge.domain import PageRequest, TaxRate
+from invoicebridge.domain import NotConnected, PageRequest, TaxRate
+from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection
 from invoicebridge.sync.ports import UnitOfWork
+
+
+def usable_connection(uow: UnitOfWork, company_id: int) -> tuple[Connection, dict[int, TaxRate]]:
+    """The company's QBO connection, ready to invoice, and its tax rates: NotConnected when there is none or it
+    must be reconnected; ValidationError when the settings do not map every tax rate yet."""
+    connection = uow.connections.get(company_id)
+    if connection is None:
+        raise NotConnected("QuickBooks is not connected for this company: connect QuickBooks first.")
+    if not connection.usable:
+        raise NotConnected(RECONNECT_MESSAGE)
+    rates = all_tax_rates(uow, company_id)
+    connection.settings.require_complete(sorted(rates))
+    return connection, rates
 
 
 def all_tax_rates(uow: UnitOfWork, company_id: int) -> dict[int, TaxRate]:
