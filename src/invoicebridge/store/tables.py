@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -157,6 +158,7 @@ class ProductRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     sales_price: Mapped[Decimal]
     unit_cost: Mapped[Decimal]
+    category: Mapped[str | None] = mapped_column(String(100))  # picks the QBO income account of its item
     __table_args__ = (UniqueConstraint("company_id", "sku", name="uq_product_variants_company_sku"),)
 
 
@@ -188,6 +190,11 @@ class SalesOrderRow(Base):
     invoice_scope: Mapped[str | None] = mapped_column(String(16))
     invoice_status: Mapped[str] = mapped_column(String(24), default="not_invoiced", server_default="not_invoiced")
     invoice_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A shipping fee charged once, on the SO's first invoice (NULL: none).
+    shipping_fee: Mapped[Decimal | None]
+    shipping_tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    # Paid, partly paid or unpaid, from the balances of its invoices in QBO; NULL while not tracked (opt-in).
+    payment_status: Mapped[str | None] = mapped_column(String(16))
     rows: Mapped[list[OrderLineRow]] = relationship(
         cascade="all, delete-orphan", order_by="OrderLineRow.position", lazy="selectin"
     )
@@ -259,6 +266,10 @@ class InvoiceLinkRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(Text)
     error_detail: Mapped[str | None] = mapped_column(Text)
+    carries_shipping: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The invoice's TotalAmt and Balance as QBO last reported them (payment status; NULL: not read yet).
+    total_amount: Mapped[Decimal | None]
+    balance: Mapped[Decimal | None]
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: two workers cannot both claim
     events: Mapped[list[InvoiceLinkEventRow]] = relationship(
         cascade="all, delete-orphan", order_by="InvoiceLinkEventRow.id", lazy="selectin"
@@ -423,3 +434,4 @@ class QboUsageRow(Base):
 # schema (migrations, the drift test, create_all).
 from invoicebridge.store import access_tables as _access_tables  # noqa: E402, F401
 from invoicebridge.store import mirror_tables as _mirror_tables  # noqa: E402, F401
+from invoicebridge.store import return_tables as _return_tables  # noqa: E402, F401
