@@ -36,6 +36,7 @@ from huey.consumer import Consumer
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import InvoiceState, PageRequest, RowInput
 from invoicebridge.domain.connection import ConnectionSettings
+from invoicebridge.jobs.worker import settle_heap
 from invoicebridge.qbo.auth import parse_tokens
 from invoicebridge.settings import Settings
 from invoicebridge.sync.tokens import to_pair
@@ -77,6 +78,7 @@ def main() -> None:
     with _sandbox(args.limits) as url, tempfile.TemporaryDirectory() as tmp:
         control = httpx.Client(base_url=url, timeout=60)
         container, realm, company_id = _setup(control, url, Path(tmp), args.limits)
+        settle_heap()  # as `invoicebridge worker` does once its container is built
         try:
             customers, products = _catalogue(container, company_id, args.customers, args.skus)
             for name in ("cold", "warm"):

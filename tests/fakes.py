@@ -194,6 +194,9 @@ class FakeProducts(_Scoped):
     def get_by_sku(self, company_id: int, sku: str) -> ProductVariant | None:
         return next((p for p in self._all(company_id) if p.sku == sku), None)
 
+    def categories(self, company_id: int) -> tuple[str, ...]:
+        return tuple(sorted({p.category for p in self._all(company_id) if p.category is not None}))
+
     def _refuse_taken(self, obj: Any) -> None:
         if _taken(self._w, self.table, obj, lambda p: (p.company_id, p.sku)):
             raise Conflict("sku", f"SKU {obj.sku} is already used by another product in this company.")
@@ -308,7 +311,7 @@ class FakeInvoiceLinks:
     def find_by_qbo_invoice(self, company_id: int, qbo_invoice_id: str) -> InvoiceLink | None:
         found = [link for company, link in self._w.rows["links"].values()
                  if company == company_id and link.qbo_invoice_id == qbo_invoice_id]  # fmt: skip
-        return min(found, key=lambda link: (not link.live, -link.number), default=None)
+        return min(found, key=lambda link: (link.state is InvoiceState.DELETED, -link.number), default=None)
 
     def add(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
         self._order(company_id, link.sales_order_id)
@@ -347,7 +350,7 @@ def refuse_clash(work: Work, key: int, company_id: int, link: InvoiceLink) -> No
     for other_key, (other_company, theirs) in work.candidates_with_keys("links"):
         if other_key == key or other_company != company_id or theirs.sales_order_id != link.sales_order_id:
             continue
-        same_slot = link.live and theirs.live and theirs.slot == link.slot
+        same_slot = link.holds_slot and theirs.holds_slot and theirs.slot == link.slot  # a voided one keeps it
         shared = link.live and theirs.live and set(theirs.delivery_ids) & set(link.delivery_ids)
         if theirs.number == link.number or same_slot or shared:
             raise Conflict("invoice", "This part of the order is being invoiced already.")

@@ -7,6 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from invoicebridge.domain.payments import InvoiceBalance
+
 # Anything a JSON body, a CSV cell or a careless caller could hand us.
 junk: st.SearchStrategy[Any] = st.recursive(
     st.none()
@@ -249,3 +251,15 @@ import_bytes: st.SearchStrategy[bytes] = st.one_of(
     st.text(max_size=200).map(lambda t: (",".join(IMPORT_COLUMNS) + "\n" + t).encode("utf-8", "surrogatepass")),
     _edited_order_files(),
 )
+
+
+@st.composite
+def invoice_balances(draw: st.DrawFn) -> InvoiceBalance:
+    """An invoice as QBO reports it (domain/payments.py): a total and what is still owed, 0 ≤ balance ≤ total."""
+    total = draw(st.decimals(min_value=Decimal(0), max_value=Decimal("100000"), places=2))
+    balance = draw(st.decimals(min_value=Decimal(0), max_value=total, places=2))
+    return InvoiceBalance(total, balance)
+
+
+# An SO's live invoices for payment status: each read (a balance) or not read yet (None).
+so_balances = st.lists(st.none() | invoice_balances(), max_size=6)

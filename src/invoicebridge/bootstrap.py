@@ -16,7 +16,7 @@ from invoicebridge.jobs.tasks import Jobs, Services
 from invoicebridge.qbo.auth import OAuthApp
 from invoicebridge.qbo.client import QboClient, QboConfig
 from invoicebridge.qbo.limits import Limiter, LimitRules, MemoryLedger, SharedLimiter
-from invoicebridge.qbo.links import invoice_url
+from invoicebridge.qbo.links import credit_memo_url, invoice_url
 from invoicebridge.settings import Settings
 from invoicebridge.store.db import make_engine, make_session_factory
 from invoicebridge.store.limiter_redis import RedisLedger
@@ -29,6 +29,8 @@ from invoicebridge.sync.batch_invoicing import BatchInvoicing
 from invoicebridge.sync.bulk_runs import BulkRuns
 from invoicebridge.sync.cogs import Cogs
 from invoicebridge.sync.connecting import Connecting
+from invoicebridge.sync.customer_import import CustomerImport
+from invoicebridge.sync.failed_invoices import FailedInvoices
 from invoicebridge.sync.gateway import ClientFactory, Recorder
 from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.meter import Budget, Meter
@@ -37,6 +39,7 @@ from invoicebridge.sync.pacing import EchoWatch, Pacing
 from invoicebridge.sync.people import People
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reconcile import Reconcile
+from invoicebridge.sync.returns import Returns
 from invoicebridge.sync.sessions import SessionPolicy, Sessions
 from invoicebridge.sync.tokens import OAuthSetup, VaultTokenSource
 
@@ -85,9 +88,43 @@ class Container:
 
         return url
 
+    @property
+    def customer_import(self) -> CustomerImport:
+        """Importing QBO customers into the order book (sync/customer_import.py)."""
+        return CustomerImport(self.uow, self.clients, self.invoicing.mirror)
+
+    @property
+    def failed_invoices(self) -> FailedInvoices:
+        """A company's failed invoices by reason, and *Retry all failed* (sync/failed_invoices.py)."""
+        return FailedInvoices(self.uow, self.bulk_runs, utc_now)
+
+    @property
+    def returns(self) -> Returns:
+        """Returns of delivered quantities and their credit memos (sync/returns.py); jobs.credit_memo sends them."""
+        return make_returns(self.settings, self.uow, self.clients, self.invoicing)
+
+    def credit_memo_urls(self, company_id: int) -> Callable[[str | None], str | None]:
+        """The link that opens a credit memo in QBO (or in qbo_sandbox's UI), for many of one company's."""
+        connection = self.connecting.connection(company_id)
+        local = self.settings.qbo_environment == "local"
+        base = self.settings.qbo_sandbox_url.rstrip("/") if local else None
+
+        def url(qbo_id: str | None) -> str | None:
+            if connection is None or qbo_id is None:
+                return None
+            return credit_memo_url(self.settings.qbo_environment, connection.realm_id, qbo_id, sandbox_base=base)
+
+        return url
+
     def close(self) -> None:
         self.http.close()
         self.engine.dispose()
+
+
+def make_returns(settings: Settings, uow: UnitOfWorkFactory, clients: ClientFactory, invoicing: Invoicing) -> Returns:
+    """The returns use case, sharing invoicing's mirror of QBO customers and items."""
+    stale = timedelta(seconds=settings.claim_stale_seconds)
+    return Returns(uow, clients, utc_now, invoicing.mirror, stale_after=stale)
 
 
 def make_limiter(settings: Settings) -> Limiter:
@@ -151,7 +188,16 @@ def build(settings: Settings, *, migrate: bool = False, http: httpx.Client | Non
     huey = make_huey(
         redis_url=settings.redis_url, sqlite_path=settings.data_dir / "jobs.db", immediate=settings.jobs_immediate
     )
-    services = Services(invoicing, reconcile, cogs, connected_companies, BatchInvoicing(invoicing))
+    customer_import = CustomerImport(unit_of_work, clients, invoicing.mirror)
+    services = Services(
+        invoicing,
+        reconcile,
+        cogs,
+        connected_companies,
+        BatchInvoicing(invoicing),
+        customer_import=customer_import,
+        returns=make_returns(settings, unit_of_work, clients, invoicing),
+    )
     jobs = Jobs(huey, services, settings.cdc_poll_minutes)
     invoicing.after_invoiced = jobs.cogs  # COGS follows an invoice through the queue, with its own retries
     secret_key = settings.secret_key_bytes()

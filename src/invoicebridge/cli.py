@@ -1,4 +1,4 @@
-"""`invoicebridge …`: demo, serve, worker, db upgrade, import, invoice; `user …` and `token …` live in
+"""`invoicebridge …`: demo, serve, worker, db upgrade, import, invoice, return; `user …` and `token …` live in
 cli_access. Reads settings once and passes them down.
 
 The demo is the one place invoicebridge and qbo_sandbox meet (DESIGN §2): it runs the sandbox in-process, with
@@ -16,11 +16,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from invoicebridge import cli_bulk, demo_setup
+from invoicebridge import cli_bulk, cli_retry, demo_setup
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import login_url, tokens, users
 from invoicebridge.cli_keys import keys
 from invoicebridge.cli_qbo import qbo
+from invoicebridge.cli_returns import return_goods
 from invoicebridge.demo import ensure_demo_admin, seed_demo
 from invoicebridge.domain import InvoiceBridgeError, InvoiceLink, InvoiceScope, InvoiceState, PageRequest
 from invoicebridge.jobs import worker as worker_module
@@ -38,6 +39,7 @@ app.add_typer(users, name="user")
 app.add_typer(tokens, name="token")
 app.add_typer(keys, name="keys")
 app.add_typer(qbo, name="qbo")
+app.command("return")(return_goods)  # returns → credit memos (cli_returns.py)
 console = Console()
 err = Console(stderr=True)
 
@@ -164,6 +166,9 @@ def invoice(
     all_not_invoiced: Annotated[
         bool, typer.Option("--all-not-invoiced", help="every SO with no invoice in QuickBooks yet (failed ones again)")
     ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="every failed invoice again, listed by reason (a bulk run)")
+    ] = False,
     workers: Annotated[
         int, typer.Option(min=0, max=64, help="for a queued run: worker threads in this process while the bar is "
                           "shown (0: the running `invoicebridge worker` processes do the work)")
@@ -171,17 +176,22 @@ def invoice(
 ) -> None:  # fmt: skip
     """Create the QuickBooks invoice of each SO now (the whole SO, or with --delivered its delivered parts) and
     print the outcome and the link. With --all-not-invoiced, or more than 20 SO numbers, the SOs are queued
-    instead (a bulk run, as on the Sell screen) and a progress bar follows them; failed SOs are listed at the end."""
+    instead (a bulk run, as on the Sell screen) and a progress bar follows them; failed SOs are listed at the end.
+    With --retry-failed, every failed invoice is listed by reason and queued again the same way."""
     if separate and not delivered:
         raise typer.BadParameter("--separate goes with --delivered", param_hint="--separate")
-    if all_not_invoiced == bool(numbers):
+    if retry_failed and (numbers or all_not_invoiced or delivered):
+        raise typer.BadParameter("--retry-failed takes no SO numbers and no other choice", param_hint="--retry-failed")
+    if not retry_failed and all_not_invoiced == bool(numbers):
         raise typer.BadParameter("name the SOs or use --all-not-invoiced (one of the two)", param_hint="NUMBERS")
     if all_not_invoiced and delivered:
         raise typer.BadParameter("--all-not-invoiced invoices whole SOs; name the SOs for --delivered")
     container = build(_settings(), migrate=True)
     try:
         company_id = company or _only_company(container)
-        if all_not_invoiced or (len(numbers or []) > cli_bulk.FEW and not delivered):
+        if retry_failed:
+            status = cli_retry.retry_failed(container, company_id, workers, console)
+        elif all_not_invoiced or (len(numbers or []) > cli_bulk.FEW and not delivered):
             status = _invoice_queued(container, company_id, numbers or [], workers)
         else:
             status = 1 if _invoice_now(container, company_id, numbers or [], delivered, separate) else 0

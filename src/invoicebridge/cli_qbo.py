@@ -13,13 +13,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from invoicebridge import cli_qbo_import
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import SettingsLoader
+from invoicebridge.domain import InvoiceBridgeError
 from invoicebridge.domain.paging import MAX_PAGE, PageRequest
+from invoicebridge.qbo.errors import QboError
 from invoicebridge.settings import Settings
 from invoicebridge.sync.meter import MonthUsage, valid_month
 
-qbo = typer.Typer(help="QuickBooks: the month's counted API calls.", no_args_is_help=True)
+qbo = typer.Typer(help="QuickBooks: the month's counted API calls; importing its customers.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
@@ -47,6 +50,24 @@ def usage(
             console.print(line)
     finally:
         container.close()
+
+
+@qbo.command("import-customers")
+def import_customers(
+    ctx: typer.Context, company: Annotated[int, typer.Option(help="the company (by id)")]
+) -> None:  # fmt: skip
+    """Create an order-book customer, linked to it, for each active QuickBooks customer not linked yet; list the
+    e-mail clashes and refusals (not created). Idempotent. Exit status 1 when it could not run."""
+    load: SettingsLoader = ctx.obj if callable(ctx.obj) else Settings
+    container = build(load(), migrate=True)
+    try:
+        report = cli_qbo_import.run(container, company, console)
+    except (InvoiceBridgeError, QboError) as failure:
+        err.print(f"[red]{escape(str(failure))}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    cli_qbo_import.print_report(report, console)
 
 
 def _table(figures: MonthUsage, names: dict[int, str]) -> Table:

@@ -14,7 +14,7 @@ import httpx
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain.connection import ConnectionSettings
 from invoicebridge.qbo.auth import parse_tokens
-from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.reads import all_tax_rates, zero_rate_ids
 from invoicebridge.sync.tokens import to_pair
 
 STATE_FILE = "demo-qbo.json"
@@ -86,7 +86,7 @@ def connect(container: Container, company_id: int, sandbox_url: str, qbo: dict[s
         connection = container.connecting.connection(company_id)
     with container.uow() as uow:
         rates = all_tax_rates(uow, company_id)
-    if connection is not None and not connection.settings.problems(sorted(rates)):
+    if connection is not None and not connection.settings.problems(sorted(rates), zero_rate_ids(rates)):
         return
     choices = container.connecting.choices(company_id)
     revenue = next(a["id"] for a in choices.income_accounts if a["name"] == REVENUE_ACCOUNT)

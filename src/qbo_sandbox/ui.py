@@ -1,19 +1,22 @@
 """A small web UI over the sandbox's companies, at QBO's own paths, so links a client builds can be followed.
 
-QBO links to an invoice as ``…/app/invoice?txnId={Id}`` and to a journal entry as ``…/app/journal?txnId={Id}``;
-the sandbox serves those paths. QBO knows the company from the signed-in session; the sandbox takes it from
-``realmId``, and when that is missing and there is exactly one company, uses that one.
+QBO links to an invoice as ``…/app/invoice?txnId={Id}``, to a journal entry as ``…/app/journal?txnId={Id}`` and to a
+credit memo as ``…/app/creditmemo?txnId={Id}``; the sandbox serves those paths. QBO knows the company from the
+signed-in session; the sandbox takes it from ``realmId``, and when that is missing and there is exactly one company,
+uses that one.
 
 Pages: ``/app`` (companies), ``/app/invoices``, ``/app/invoice``, ``/app/journals``, ``/app/journal``,
-``/app/customers``, ``/app/items`` (each ``?realmId=``). The invoice and journal pages have a Delete button
-(a POST form to ``/app/invoice/delete`` or ``/app/journal/delete``) that calls ``backend.delete`` — the same
-path an API delete takes, so webhooks and CDC see it. Plain HTML, no scripts, nothing from a CDN.
-Handlers are ``async def`` calling the synchronous, lock-guarded backend directly.
+``/app/creditmemos``, ``/app/creditmemo``, ``/app/customers``, ``/app/items`` (each ``?realmId=``). The invoice,
+journal and credit memo pages have a Delete button (a POST form to ``/app/{page}/delete``) that calls
+``backend.delete`` — the same path an API delete takes, so webhooks and CDC see it. The invoice page also has a Void
+button (``/app/invoice/void``: ``backend.void``, as ``POST …/invoice?operation=void`` — the invoice stays, zeroed and
+noted "Voided"). Plain HTML, no scripts, nothing from a CDN. Handlers are ``async def`` calling the synchronous,
+lock-guarded backend directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import jinja2
@@ -22,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from qbo_sandbox import faults, templating
+from qbo_sandbox.entities.invoice import SHIPPING_ITEM_ID
 from qbo_sandbox.text import flaw
 
 
@@ -43,6 +47,9 @@ class BackendLike(Protocol):
         self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None
     ) -> dict[str, Any]: ...
     def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]: ...
+    def void(
+        self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None
+    ) -> dict[str, Any]: ...
 
 
 # Per list page: entity, title, the detail page (if any), columns as (heading, dotted path into the JSON).
@@ -60,6 +67,13 @@ LISTS: dict[str, tuple[str, str, str | None, tuple[tuple[str, str], ...]]] = {
         "journal",
         (("No.", "DocNumber"), ("Date", "TxnDate"), ("Memo", "PrivateNote"), ("Currency", "CurrencyRef.value")),
     ),
+    "creditmemos": (
+        "CreditMemo",
+        "Credit memos",
+        "creditmemo",
+        (("No.", "DocNumber"), ("Date", "TxnDate"), ("Customer", "CustomerRef.name"), ("Total", "TotalAmt"),
+         ("Remaining credit", "RemainingCredit"), ("Currency", "CurrencyRef.value")),
+    ),
     "customers": (
         "Customer",
         "Customers",
@@ -75,7 +89,11 @@ LISTS: dict[str, tuple[str, str, str | None, tuple[tuple[str, str], ...]]] = {
          ("Active", "Active")),
     ),
 }  # fmt: skip
-DETAILS = {"invoice": ("Invoice", "invoices"), "journal": ("JournalEntry", "journals")}
+DETAILS = {
+    "invoice": ("Invoice", "invoices"),
+    "journal": ("JournalEntry", "journals"),
+    "creditmemo": ("CreditMemo", "creditmemos"),
+}
 
 
 class _PageError(Exception):
@@ -94,6 +112,7 @@ def routes(backend: BackendLike) -> list[BaseRoute]:
     for name in DETAILS:
         result.append(Route(f"/app/{name}", pages.detail_page(name), methods=["GET"]))
         result.append(Route(f"/app/{name}/delete", pages.delete_action(name), methods=["POST"]))
+    result.append(Route("/app/invoice/void", pages.void_action(), methods=["POST"]))  # QBO voids invoices only here
     return result
 
 
@@ -142,6 +161,19 @@ class _Pages:
 
     def delete_action(self, name: str) -> Any:
         entity, list_name = DETAILS[name]
+        return self._txn_action(entity, self.backend.delete, lambda realm_id, _: f"/app/{list_name}?realmId={realm_id}")
+
+    def void_action(self) -> Any:
+        """Void an invoice, as a bookkeeper does in QBO; back on its page, which now shows it voided."""
+        return self._txn_action(
+            "Invoice", self.backend.void, lambda realm_id, txn_id: f"/app/invoice?realmId={realm_id}&txnId={txn_id}"
+        )
+
+    def _txn_action(
+        self, entity: str, act: Callable[[str, str, dict[str, Any]], object], back: Callable[[str, str], str]
+    ) -> Any:
+        """A form's POST that reads the transaction and calls `act` (backend.delete or .void) on it with its
+        SyncToken, then redirects to `back(realm_id, txn_id)`; QBO's refusal is shown as the error page."""
 
         async def action(request: Request) -> Response:
             form = {key: str(value) for key, value in (await request.form()).items()}
@@ -150,12 +182,12 @@ class _Pages:
                     raise _PageError(400, "The form holds a character that is not Unicode text.")
                 realm_id = self._realm(form.get("realmId"))
                 txn = self._read(realm_id, entity, form.get("txnId"))
-                self.backend.delete(realm_id, entity, {"Id": txn["Id"], "SyncToken": txn.get("SyncToken", "0")})
+                act(realm_id, entity, {"Id": txn["Id"], "SyncToken": txn.get("SyncToken", "0")})
             except _PageError as error:
                 return self._error(error)
-            except faults.SandboxFault as fault:  # QBO refused the delete: show why
+            except faults.SandboxFault as fault:  # QBO refused it: show why
                 return self._error(_PageError(fault.status, str(fault)))
-            return RedirectResponse(f"/app/{list_name}?realmId={realm_id}", status_code=303)
+            return RedirectResponse(back(realm_id, txn["Id"]), status_code=303)
 
         return action
 
@@ -182,6 +214,11 @@ class _Pages:
         return templating.render(self.env, "ui_error.html", status=error.status, message=error.message, realm_id=None)
 
 
+def _shipping(sales: Mapping[str, Any]) -> str | None:
+    """QBO's shipping line names no item: the page calls it what QBO's form does."""
+    return "Shipping" if _dig(sales, "ItemRef.value") == SHIPPING_ITEM_ID else None
+
+
 def _dig(obj: Mapping[str, Any], path: str) -> Any:
     value: Any = obj
     for key in path.split("."):
@@ -206,7 +243,7 @@ def _lines(txn: Mapping[str, Any]) -> list[dict[str, str]]:
         rows.append(
             {
                 "type": _display(line.get("DetailType")),
-                "what": _display(_dig(sales, "ItemRef.name") or _dig(journal, "AccountRef.name")),
+                "what": _display(_dig(sales, "ItemRef.name") or _shipping(sales) or _dig(journal, "AccountRef.name")),
                 "description": _display(line.get("Description")),
                 "qty": _display(sales.get("Qty")),
                 "rate": _display(sales.get("UnitPrice")),

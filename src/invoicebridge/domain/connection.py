@@ -4,12 +4,14 @@ never here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from invoicebridge.domain.catalog import category_account_problems
 from invoicebridge.domain.errors import Problem, ValidationError
+from invoicebridge.domain.numbering import prefix_problems
 
 
 class AccountingMode(StrEnum):
@@ -43,6 +45,8 @@ class QboPreferences:
     tax_model: TaxModel
     country: str
     read_at: datetime
+    # SalesFormsPrefs.AllowShipping: the company's sales forms have QBO's own shipping line (sync/shipping.py).
+    allow_shipping: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,36 @@ class ConnectionSettings:
     # Accounting with inventory: one COGS entry per SO once fully delivered and invoiced (the default), or one per
     # delivery once that delivery is invoiced, dated the delivery date.
     cogs_per_delivery: bool = False
+    # Payment status back from QBO (domain/payments.py, sync/payments.py): off by default — tracking it reads QBO
+    # (metered) on every payment made in the company's QuickBooks.
+    track_payments: bool = False
+    # Numbering (domain/numbering.py): put before every DocNumber ("" none; validated when saved), and whether an
+    # SO refused for a number already used may be linked to that QBO invoice when customer and amount match.
+    invoice_number_prefix: str = ""
+    offer_link_duplicates: bool = False
+    # Product category → the QBO Income account its new items post to; any other category, and a product without
+    # one, use the revenue account. Items that exist already in QBO are never changed (sync/matching.py).
+    category_accounts: Mapping[str, str] = field(default_factory=dict)
+    # Outside the US: the QBO tax code a 0 % tax rate takes when it is not mapped itself (sync/no_tax.py finds the
+    # company's no-tax code), so a 0 % rate added after the settings were saved never blocks invoicing.
+    no_tax_code_id: str | None = None
 
-    def problems(self, tax_rate_ids: list[int]) -> list[tuple[str, str]]:
-        """(field, sentence) for everything missing before invoices can be created."""
+    def income_account(self, category: str | None) -> str | None:
+        """The income account a new item of this product category posts to."""
+        return self.category_accounts.get(category or "") or self.revenue_account_id
+
+    def tax_code(self, rate_id: int, zero: bool) -> str | None:
+        """The QBO tax code of a tax rate (`zero`: it is 0 %), None when it is not mapped."""
+        return self.tax_mapping.get(rate_id) or (self.no_tax_code_id if zero else None)
+
+    def problems(self, tax_rate_ids: list[int], zero_rate_ids: Collection[int] = ()) -> list[tuple[str, str]]:
+        """(field, sentence) for everything missing before invoices can be created. `zero_rate_ids`: the rates
+        among `tax_rate_ids` that are 0 % (mapped to the no-tax code unless mapped themselves)."""
         found: list[tuple[str, str]] = []
         if not self.revenue_account_id:
             found.append(("revenue_account_id", "Choose the income account new QuickBooks items post to."))
-        unmapped = [rate for rate in tax_rate_ids if rate not in self.tax_mapping]
+        zero = set(zero_rate_ids)
+        unmapped = [rate for rate in tax_rate_ids if self.tax_code(rate, rate in zero) is None]
         if unmapped:
             found.append(("tax_mapping", f"Map every tax rate to a QuickBooks tax code (missing: {unmapped})."))
         # A key that is not one of the company's rates (another company's, or none at all) maps nothing its rows
@@ -78,10 +105,12 @@ class ConnectionSettings:
                 found.append(
                     ("inventory_asset_account_id", "Accounting with inventory needs an inventory asset account.")
                 )
+        found += prefix_problems(self.invoice_number_prefix)
+        found += category_account_problems(self.category_accounts)
         return found
 
-    def require_complete(self, tax_rate_ids: list[int]) -> None:
-        problems = self.problems(tax_rate_ids)
+    def require_complete(self, tax_rate_ids: list[int], zero_rate_ids: Collection[int] = ()) -> None:
+        problems = self.problems(tax_rate_ids, zero_rate_ids)
         if problems:
             raise ValidationError([Problem(f, m) for f, m in problems])
 

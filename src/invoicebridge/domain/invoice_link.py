@@ -5,7 +5,8 @@
        queue ─▶ queued ─start─┘│ start (retry, same request id) │ invoice_deleted (in QBO)
                  ▲ abandoned (a dead worker's claim, by the sweeper)  ▼
                             ▼  │                             deleted (its part of the SO is open again)
-                          failed(code, message, detail) ─queue─▶ queued
+                          failed(code, message, detail) ─queue─▶ queued      invoiced ─invoice_voided─▶ voided
+                            └─linked_existing (number used by this very invoice in QBO)─▶ invoiced
 
 An SO has invoices (DESIGN §1): one for the whole SO (*invoice all*), or one or more covering its deliveries.
 Each keeps its own link: a `number` counting the SO's invoices from 1 (never reused, so the QBO request id
@@ -15,7 +16,9 @@ deliveries it covers, and the `slot` its DocNumber takes (1: the SO number; k: t
 `queued`: asked for (a bulk action, the sweeper) and waiting for a worker. It is stored before the job is put on
 the queue, so a job lost with a killed worker is found again by the sweeper; it keeps the last failure's code,
 so an uncertain outcome stays uncertain while the invoice waits. `deleted` is final: invoicing that part again
-makes a new invoice with the next number.
+makes a new invoice with the next number. `voided` (voided in QBO, docs/quickbooks.md "Voided in QBO") is final too
+and gives its part of the SO back like a deletion, but the voided invoice still exists in QBO with its DocNumber:
+it keeps its link and its DocNumber slot, so the next invoice of that part takes the next slot.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class InvoiceState(StrEnum):
     INVOICED = "invoiced"
     FAILED = "failed"
     DELETED = "deleted"
+    VOIDED = "voided"
 
 
 class InvoiceScope(StrEnum):
@@ -43,17 +47,21 @@ class InvoiceScope(StrEnum):
 
 
 class InvoiceStatus(StrEnum):
-    """How much of an SO is on invoices that exist in QBO (domain/order_invoices.py works it out)."""
+    """How much of an SO is on invoices that exist in QBO (domain/order_invoices.py works it out). VOIDED: nothing
+    is, and the SO's newest invoice was voided in QBO with nothing live after it (it is not invoiced, but a bulk
+    "not invoiced" run leaves it alone: invoicing it again is the user's call)."""
 
     NOT_INVOICED = "not_invoiced"
     PARTLY_INVOICED = "partly_invoiced"
     INVOICED = "invoiced"
+    VOIDED = "voided"
 
 
 ORDER_STATUS_TEXT = {
     InvoiceStatus.NOT_INVOICED: "Not invoiced",
     InvoiceStatus.PARTLY_INVOICED: "Partly invoiced",
     InvoiceStatus.INVOICED: "Invoice created (QBO)",
+    InvoiceStatus.VOIDED: "Invoice voided (QBO)",
 }
 
 STATUS_TEXT = {
@@ -63,6 +71,7 @@ STATUS_TEXT = {
     InvoiceState.INVOICED: "Invoice created (QBO)",
     InvoiceState.FAILED: "Invoice failed",
     InvoiceState.DELETED: "Deleted in QuickBooks",
+    InvoiceState.VOIDED: "Invoice voided (QBO)",
 }
 
 
@@ -95,6 +104,9 @@ class InvoiceLink:
     error_detail: str | None = None
     history: tuple[LinkEvent, ...] = ()
     version: int = 0  # the stored version this link was read at (0: never stored); saving checks it
+    # Whether this invoice carries the SO's shipping fee: decided when it is planned, under the SO's lock, so the
+    # fee is on at most one live invoice (domain/order_invoices.py).
+    carries_shipping: bool = False
 
     @property
     def status_text(self) -> str:
@@ -102,7 +114,13 @@ class InvoiceLink:
 
     @property
     def live(self) -> bool:
-        """Whether this invoice holds its part of the SO (everything but a deleted invoice does)."""
+        """Whether this invoice holds its part of the SO (everything but a deleted or voided invoice does)."""
+        return self.state not in (InvoiceState.DELETED, InvoiceState.VOIDED)
+
+    @property
+    def holds_slot(self) -> bool:
+        """Whether it keeps its DocNumber slot: everything but a deleted invoice (a voided one keeps its number in
+        QBO). The store's unique index on live slots (`state != 'deleted'`) says the same."""
         return self.state is not InvoiceState.DELETED
 
     def queue(self, at: datetime) -> InvoiceLink:
@@ -159,11 +177,36 @@ class InvoiceLink:
             error_detail=detail,
         )
 
+    def linked_existing(self, qbo_invoice_id: str, doc_number: str, sync_token: str, at: datetime) -> InvoiceLink:
+        """Refused for a number already used, and the QBO invoice holding it is this invoice (same customer and
+        amount, checked by sync/link_existing.py): it becomes this invoice instead of a second one being made. Its
+        deliveries stay covered; the failure is cleared and the link noted in the history."""
+        self._require(at, InvoiceState.FAILED)
+        return self._move(
+            at,
+            InvoiceState.INVOICED,
+            f"linked to the existing QuickBooks invoice {qbo_invoice_id} (number {doc_number})",
+            qbo_invoice_id=qbo_invoice_id,
+            doc_number=doc_number,
+            sync_token=sync_token,
+            error_code=None,
+            error_message=None,
+            error_detail=None,
+        )
+
     def invoice_deleted(self, at: datetime) -> InvoiceLink:
         """The invoice was deleted in QBO: final; its part of the SO can be invoiced again, as a new invoice.
-        The QBO id stays, so a second notice of the same deletion finds it and changes nothing."""
-        self._require(at, InvoiceState.INVOICED)
+        The QBO id stays, so a second notice of the same deletion finds it and changes nothing. A voided invoice
+        deleted afterwards becomes deleted too: it no longer exists in QBO, so it gives its DocNumber slot back."""
+        self._require(at, InvoiceState.INVOICED, InvoiceState.VOIDED)
         return self._move(at, InvoiceState.DELETED, f"invoice {self.qbo_invoice_id} deleted in QuickBooks")
+
+    def invoice_voided(self, at: datetime) -> InvoiceLink:
+        """The invoice was voided in QBO: final; its part of the SO can be invoiced again, as a new invoice with the
+        next DocNumber slot (the voided invoice keeps its number and its link). InvalidTransition unless invoiced —
+        a second notice of the same void finds it voided already."""
+        self._require(at, InvoiceState.INVOICED)
+        return self._move(at, InvoiceState.VOIDED, f"invoice {self.qbo_invoice_id} voided in QuickBooks")
 
     def _require(self, at: datetime, *states: InvoiceState) -> None:
         if at.tzinfo is None:
@@ -211,3 +254,13 @@ def request_id_for(company_id: int, sales_order_id: int, number: int, attempt: i
     key = f"{company_id}/{sales_order_id}/{number}" + (f"/{attempt}" if attempt > 1 else "")
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"ib-h-{digest[: REQUEST_ID_MAX - 5]}"
+
+
+def corrected_request_id(request_id: str) -> str:
+    """The request id of a corrected try within one attempt (the same invoice sent again after QBO refused it
+    for a stale reference, which QBO would replay to the first id): fixed per first id, so a resumed claim replays
+    it too; within REQUEST_ID_MAX characters."""
+    readable = f"{request_id}-c"
+    if len(readable) <= REQUEST_ID_MAX:
+        return readable
+    return f"ib-h-{hashlib.sha256(readable.encode()).hexdigest()[: REQUEST_ID_MAX - 5]}"

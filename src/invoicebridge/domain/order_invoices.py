@@ -6,6 +6,12 @@ live invoice per DocNumber slot) so that concurrent requests cannot break them e
 - A partial invoice covers whole deliveries not on a live invoice yet: one invoice for the chosen deliveries, or
   one each. What has not shipped cannot be invoiced partly; once partly invoiced, the SO cannot be invoiced whole.
 - An invoice deleted in QBO gives its part back: those deliveries (or the whole SO) can be invoiced again.
+- So does an invoice voided in QBO, but it keeps its DocNumber slot (a voided invoice keeps its number in QBO):
+  the part's next invoice takes the next free slot ("SO-1001-2"). While nothing live follows it, the SO reads
+  `Invoice voided (QBO)` (InvoiceStatus.VOIDED), with the voided invoice as its `current` one.
+- The SO's shipping fee is charged once: on the whole-SO invoice, or on the first partial invoice planned while no
+  live invoice carries it. Deleting the invoice that carries it frees it for the next invoice planned, so the fee
+  is never on two live invoices and never lost.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from invoicebridge.domain.invoice_link import (
     new_link,
 )
 from invoicebridge.domain.money import to_cents
+from invoicebridge.domain.numbering import prefixed_doc_number
 from invoicebridge.domain.orders import SO_NUMBER_MAX, SalesOrder
 
 MAX_DELIVERIES_PER_REQUEST = 200
@@ -40,13 +47,22 @@ def doc_number(order_number: str, slot: int) -> str:
     return order_number[: SO_NUMBER_MAX - len(suffix)] + suffix
 
 
+def voided_last(links: Sequence[InvoiceLink]) -> InvoiceLink | None:
+    """The SO's newest invoice when it was voided in QBO and nothing live follows it (no live invoice at all):
+    what the SO shows as `Invoice voided (QBO)`. None otherwise (a deletion after it, or a new invoice)."""
+    if not links or any(link.live for link in links):
+        return None
+    newest = max(links, key=lambda link: link.number)
+    return newest if newest.state is InvoiceState.VOIDED else None
+
+
 def status_without_rows(links: Sequence[InvoiceLink]) -> tuple[InvoiceScope | None, InvoiceStatus] | None:
     """The SO's scope and status when its invoices alone decide them: none live (not invoiced), or one live whole
     invoice — it carries every row's whole quantity (quantities are positive), so the SO is invoiced exactly while
     that invoice is. None when partial invoices make the SO's rows count (use OrderInvoices.status)."""
     live = [link for link in links if link.live]
     if not live:
-        return None, InvoiceStatus.NOT_INVOICED
+        return None, InvoiceStatus.VOIDED if voided_last(links) else InvoiceStatus.NOT_INVOICED
     if len(live) == 1 and live[0].scope is InvoiceScope.WHOLE:
         invoiced = live[0].state is InvoiceState.INVOICED
         return InvoiceScope.WHOLE, InvoiceStatus.INVOICED if invoiced else InvoiceStatus.NOT_INVOICED
@@ -104,7 +120,7 @@ class OrderInvoices:
     def status(self) -> InvoiceStatus:
         invoiced = self.invoiced_quantities()
         if not any(quantity > 0 for quantity in invoiced.values()):
-            return InvoiceStatus.NOT_INVOICED
+            return InvoiceStatus.VOIDED if self.voided is not None else InvoiceStatus.NOT_INVOICED
         if self.rows_invoiced == len(self.order.rows):
             return InvoiceStatus.INVOICED
         return InvoiceStatus.PARTLY_INVOICED
@@ -122,8 +138,16 @@ class OrderInvoices:
 
     @property
     def current(self) -> InvoiceLink:
-        """The invoice to show for the SO as a whole: the newest live one, else the next one (not invoiced)."""
-        return self.live[-1] if self.live else new_link(self.order.id or 0, self.next_number)
+        """The invoice to show for the SO as a whole: the newest live one, else the voided one the SO reads as
+        `Invoice voided (QBO)` (it still has its link into QBO), else the next one (not invoiced)."""
+        if self.live:
+            return self.live[-1]
+        return self.voided or new_link(self.order.id or 0, self.next_number, slot=self._free_slots(1)[0])
+
+    @property
+    def voided(self) -> InvoiceLink | None:
+        """The voided invoice the SO reads as `Invoice voided (QBO)`: its newest, with nothing live (voided_last)."""
+        return voided_last(self.links)
 
     @property
     def next_number(self) -> int:
@@ -143,17 +167,28 @@ class OrderInvoices:
                 return link
         return None
 
-    def doc_number(self, link: InvoiceLink) -> str:
+    def doc_number(self, link: InvoiceLink, prefix: str = "") -> str:
+        """The invoice's DocNumber; with the company's `prefix`, never shortened (ValidationError when too long:
+        domain/numbering.py)."""
+        if prefix:
+            return prefixed_doc_number(prefix, self.order.number, link.slot)
         return doc_number(self.order.number, link.slot)
 
     def part(self, link: InvoiceLink) -> SalesOrder:
-        """The SO as this invoice carries it: every row for the whole SO; else the rows the deliveries touch, at
-        the delivered quantities (rows keep their order, price, tax rate and description)."""
+        """The SO as this invoice carries it: every row and the shipping fee for the whole SO; else the rows the
+        deliveries touch, at the delivered quantities (rows keep their order, price, tax rate and description),
+        and the shipping fee only when this invoice carries it."""
         if link.scope is InvoiceScope.WHOLE:
-            return self.order
+            return self.order  # the one live invoice: the fee as the SO has it now, even if added after planning
         covered = self.covered(link)
         rows = tuple(replace(row, quantity=covered[row.id or 0]) for row in self.order.rows if covered.get(row.id or 0))
-        return replace(self.order, rows=rows)
+        order = replace(self.order, rows=rows)
+        return order if link.carries_shipping else order.without_shipping()
+
+    @property
+    def shipping_taken(self) -> bool:
+        """Whether a live invoice carries the SO's shipping fee already."""
+        return any(link.carries_shipping or link.scope is InvoiceScope.WHOLE for link in self.live)
 
     # -- what may be invoiced next ---------------------------------------------------------------------------
     def plan_whole(self) -> InvoiceLink:
@@ -165,7 +200,8 @@ class OrderInvoices:
             )
         if self.live:
             raise InvalidTransition(f"{self.order.number} already has an invoice: {self.live[-1].status_text}.")
-        return new_link(self.order.id or 0, self.next_number)
+        link = new_link(self.order.id or 0, self.next_number, slot=self._free_slots(1)[0])  # after a void: "-2"
+        return replace(link, carries_shipping=self.order.shipping_fee is not None)
 
     def plan_deliveries(self, delivery_ids: Sequence[int] | None, combine: bool) -> list[InvoiceLink]:
         """New partial invoices: for `delivery_ids` (None: every delivery not invoiced yet), combined into one
@@ -179,10 +215,13 @@ class OrderInvoices:
         slots = self._free_slots(1 if combine else len(chosen))
         number, order_id = self.next_number, self.order.id or 0
         groups = [tuple(d.id or 0 for d in chosen)] if combine else [(d.id or 0,) for d in chosen]
-        return [
+        planned = [
             new_link(order_id, number + i, InvoiceScope.DELIVERIES, group, slot)
             for i, (group, slot) in enumerate(zip(groups, slots, strict=True))
         ]
+        if self.order.shipping_fee is not None and not self.shipping_taken:
+            planned[0] = replace(planned[0], carries_shipping=True)  # the first invoice made carries the fee
+        return planned
 
     def _chosen(self, delivery_ids: Sequence[int] | None) -> list[Delivery]:
         open_ones = {d.id: d for d in self.open_deliveries()}
@@ -219,8 +258,8 @@ class OrderInvoices:
         return f"Every delivery of {self.order.number} is already invoiced; what has not shipped cannot be invoiced."
 
     def _free_slots(self, count: int) -> list[int]:
-        """The lowest DocNumber slots no live invoice holds."""
-        taken = {link.slot for link in self.live}
+        """The lowest DocNumber slots no invoice holds (a live or voided one: a voided invoice keeps its number)."""
+        taken = {link.slot for link in self.links if link.holds_slot}
         free: list[int] = []
         slot = 1
         while len(free) < count:

@@ -15,6 +15,7 @@ from invoicebridge.domain.deliveries import Delivery
 from invoicebridge.domain.errors import Problem, ValidationError
 from invoicebridge.domain.invoice_link import InvoiceState, InvoiceStatus
 from invoicebridge.domain.money import MAX_LINE_AMOUNT, plain, to_cents
+from invoicebridge.domain.payments import PaymentStatus
 
 # The SO number becomes the invoice's DocNumber, which QBO caps at 21 characters.
 SO_NUMBER_MAX = 21
@@ -80,11 +81,21 @@ class SalesOrder:
     rows: tuple[OrderRow, ...]
     delivered_at: datetime | None = None
     deliveries: tuple[Delivery, ...] = ()  # oldest first; each row's delivered_quantity sums them
+    # Charged once, on the SO's first invoice (domain/order_invoices.py); None: no shipping fee. Its tax rate is
+    # mapped to a QBO tax code like a row's.
+    shipping_fee: Decimal | None = None
+    shipping_tax_rate_id: int | None = None
+    # From its invoices' balances in QBO (domain/payments.py), kept by the store; None while not tracked (opt-in).
+    payment_status: PaymentStatus | None = None
 
     @property
     def total(self) -> Decimal:
-        """Σ quantity × price over the rows, before tax."""
+        """Σ quantity × price over the rows, before tax (the shipping fee is not in it)."""
         return sum((row.amount for row in self.rows), Decimal(0))
+
+    def without_shipping(self) -> SalesOrder:
+        """The SO as an invoice that does not carry its shipping fee sees it."""
+        return replace(self, shipping_fee=None, shipping_tax_rate_id=None)
 
     @property
     def delivery_status(self) -> DeliveryStatus:
@@ -143,6 +154,7 @@ class OrderFilter:
     created_to: datetime | None = None
     invoice_status: InvoiceStatus | None = None  # not, partly or fully invoiced
     search: str | None = None  # a piece of the SO number or of the customer's name, any case
+    payment_status: PaymentStatus | None = None  # SOs whose invoices are unpaid, partly paid or paid (if tracked)
 
     def __post_init__(self) -> None:
         """Refuses naive times (they cannot be compared with stored, zoned ones), non-id customers and searches
@@ -182,8 +194,10 @@ def new_sales_order(
     delivery_deadline: object,
     currency: object,
     rows: Sequence[RowInput],
+    shipping_fee: object = None,
+    shipping_tax_rate_id: object = None,
 ) -> SalesOrder:
-    """A validated SalesOrder. Raises ValidationError listing every problem, rows included."""
+    """A validated SalesOrder. Raises ValidationError listing every problem, rows and shipping fee included."""
     check = checks.Checker()
     clean_number = check.run("number", lambda: so_number(number), "")
     customer = check.run("customer_id", lambda: checks.identifier(customer_id, "customer_id", "The customer"), 0)
@@ -193,10 +207,38 @@ def new_sales_order(
     deadline = check.run("delivery_deadline", lambda: _optional_date(delivery_deadline), None)
     money = check.run("currency", lambda: checks.currency(currency), "")
     clean_rows = _rows(rows, check)
-    _check_sums(clean_rows, check)
+    fee, fee_rate = _shipping(shipping_fee, shipping_tax_rate_id, check)
+    _check_sums(clean_rows, check, fee)
     check.done()
     assert created is not None  # a bad created_at was refused by check.done()
-    return SalesOrder(None, company_id, clean_number, customer, billing, shipping, created, deadline, money, clean_rows)
+    return SalesOrder(
+        None, company_id, clean_number, customer, billing, shipping, created, deadline, money, clean_rows,
+        shipping_fee=fee, shipping_tax_rate_id=fee_rate,
+    )  # fmt: skip
+
+
+def _shipping(fee: object, rate: object, check: checks.Checker) -> tuple[Decimal | None, int | None]:
+    """The shipping fee (None or blank: none; else an amount ≥ 0 that fits one QBO line) and its tax rate (only
+    with a fee: a rate without a fee would tax nothing, and is refused rather than silently dropped)."""
+    if fee is None or (isinstance(fee, str) and not fee.strip()):
+        if rate is not None:
+            check.refuse("shipping_tax_rate_id", "A tax rate for shipping needs a shipping fee.")
+        return None, None
+    amount = check.run("shipping_fee", partial(checks.non_negative, fee, "shipping_fee", "The shipping fee"), None)
+    if amount is not None and to_cents(amount) > MAX_LINE_AMOUNT:
+        check.refuse(
+            "shipping_fee",
+            f"The shipping fee is {plain(amount)}; QuickBooks takes at most {MAX_LINE_AMOUNT:,} on one line.",
+        )
+        amount = None
+    clean_rate = None
+    if rate is not None:
+        clean_rate = check.run(
+            "shipping_tax_rate_id",
+            partial(checks.identifier, rate, "shipping_tax_rate_id", "The shipping tax rate"),
+            None,
+        )
+    return amount, clean_rate
 
 
 def too_many_rows(count: int) -> str | None:
@@ -216,9 +258,10 @@ def _rows(rows: Sequence[RowInput], check: checks.Checker) -> tuple[OrderRow, ..
     return tuple(_row(row, index, check) for index, row in enumerate(rows, start=1))
 
 
-def _check_sums(rows: tuple[OrderRow, ...], check: checks.Checker) -> None:
-    """Each row's amount and cost, and the order's total and total cost, must fit one QBO line amount: the
-    invoice carries the amounts (and QBO's subtotal line the total), the COGS journal entry the cost."""
+def _check_sums(rows: tuple[OrderRow, ...], check: checks.Checker, shipping_fee: Decimal | None = None) -> None:
+    """Each row's amount and cost, and the order's total (shipping fee included) and total cost, must fit one QBO
+    line amount: the invoice carries the amounts (and QBO's subtotal line the total), the COGS journal entry the
+    cost."""
     limit = f"{MAX_LINE_AMOUNT:,}"
     before = len(check.problems)
     for index, row in enumerate(rows, start=1):
@@ -236,9 +279,10 @@ def _check_sums(rows: tuple[OrderRow, ...], check: checks.Checker) -> None:
             )
     if len(check.problems) > before:
         return  # a total over rows already refused would only repeat them
-    total = sum((to_cents(row.amount) for row in rows), Decimal(0))
+    total = sum((to_cents(row.amount) for row in rows), to_cents(shipping_fee or Decimal(0)))
     if total > MAX_LINE_AMOUNT:
-        check.refuse("total", f"The order's total comes to {plain(total)}; QuickBooks takes at most {limit}.")
+        with_fee = " with its shipping fee" if shipping_fee else ""
+        check.refuse("total", f"The order's total{with_fee} comes to {plain(total)}; QuickBooks takes at most {limit}.")
     cost = sum((row.cost for row in rows), Decimal(0))
     if to_cents(cost) > MAX_LINE_AMOUNT:
         check.refuse(

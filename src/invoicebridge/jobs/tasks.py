@@ -17,8 +17,10 @@ from huey import Huey, crontab
 from invoicebridge.qbo.client import BATCH_LIMIT
 from invoicebridge.sync.batch_invoicing import BatchInvoicing
 from invoicebridge.sync.cogs import Cogs
+from invoicebridge.sync.customer_import import CustomerImport
 from invoicebridge.sync.invoicing import Invoicing
 from invoicebridge.sync.reconcile import Reconcile
+from invoicebridge.sync.returns import Returns
 
 PRIORITY = 10  # webhooks and CDC polls; everything else 0
 
@@ -37,6 +39,8 @@ class Services:
     cogs: Cogs
     connected_companies: Callable[[], list[int]]
     batches: BatchInvoicing
+    returns: Returns | None = None  # credit memos of returns (sync/returns.py)
+    customer_import: CustomerImport | None = None  # QBO customers into the order book (at connection)
 
 
 class Jobs:
@@ -80,6 +84,11 @@ class Jobs:
         def cogs(company_id: int, sales_order_id: int) -> bool:
             return services.cogs.post_if_due(company_id, sales_order_id) is not None
 
+        @huey.task(name="credit_memo", retries=2, retry_delay=5)
+        def credit_memo(company_id: int, sales_order_id: int, number: int) -> str:
+            assert services.returns is not None, "credit memos need the returns service"
+            return services.returns.send(company_id, sales_order_id, number).state.value
+
         def sweep_now() -> int:
             """Claims left by dead workers and uncertain failures, queued again (invoicing looks first):
             nothing waits for a click. Only connected companies: the others would fail again at once."""
@@ -96,7 +105,13 @@ class Jobs:
             due = services.cogs.unsettled() if idle else []  # idle: no COGS job of theirs is waiting
             for company_id, sales_order_id in due:
                 cogs(company_id, sales_order_id)
-            return len(requeued) + len(due)
+            # Returns whose credit memo is unsettled (a dead worker's claim, a lost job, an uncertain failure): sent
+            # again, looking the credit memo up first. Only while idle: their jobs may still be waiting otherwise.
+            unsettled = services.returns.unsettled() if idle and services.returns else []
+            returns = [(c, so, n) for c, so, n in unsettled if c in connected]
+            for company_id, sales_order_id, number in returns:
+                credit_memo(company_id, sales_order_id, number)
+            return len(requeued) + len(due) + len(returns)
 
         @huey.periodic_task(crontab(minute="*"), name="sweep")
         def sweep() -> int:
@@ -112,8 +127,18 @@ class Jobs:
                 poll(company_id)
             return len(companies)
 
+        # Right after connecting: the QBO customers become order-book customers linked to them (idempotent; a retry
+        # after a failure re-reads what the previous attempt committed).
+        @huey.task(name="import_customers", retries=2, retry_delay=30)
+        def import_customers(company_id: int) -> int:
+            if services.customer_import is None:
+                return 0
+            return services.customer_import.run(company_id).created
+
+        self._import_customers = import_customers
         self._invoice, self._webhook, self._poll, self._cogs, self._poll_all = invoice, webhook, poll, cogs, poll_all
         self._drain = drain
+        self._credit_memo = credit_memo
         self._sweep = sweep_now
 
     def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
@@ -125,6 +150,16 @@ class Jobs:
             self._drain(company_id)
         return marked
 
+    def drain_queued(self, company_id: int, count: int) -> None:
+        """Enqueue batch jobs for `count` invoices of the company already marked `queued` (a retry of failed ones,
+        sync/failed_invoices.py), as `invoice` does after marking."""
+        for _ in range(min(DRAINS_PER_COMPANY, math.ceil(count / BATCH_LIMIT))):
+            self._drain(company_id)
+
+    def import_customers(self, company_id: int) -> Any:
+        """Queue importing the company's QBO customers into its order book (sync/customer_import.py)."""
+        return self._import_customers(company_id)
+
     def webhook(self, body: bytes) -> Any:
         return self._webhook(body.decode())
 
@@ -133,6 +168,10 @@ class Jobs:
 
     def cogs(self, company_id: int, sales_order_id: int) -> Any:
         return self._cogs(company_id, sales_order_id)
+
+    def credit_memo(self, company_id: int, sales_order_id: int, number: int) -> Any:
+        """Queue the credit memo of the SO's return `number` (recorded `pending` first: a lost job is swept up)."""
+        return self._credit_memo(company_id, sales_order_id, number)
 
     def poll_all(self) -> Any:
         return self._poll_all()

@@ -23,6 +23,7 @@ Tree::
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Throttled",
     "ValidationError",
     "from_fault",
+    "taken_by",
 ]
 
 
@@ -84,6 +86,25 @@ class ValidationError(QboError):
 
 class DuplicateDocNumber(ValidationError):
     """6140: the DocNumber is already used (the Detail names the existing ``TxnId``)."""
+
+    @property
+    def taken_by(self) -> tuple[str, str] | None:
+        """(TxnType, TxnId) of the transaction holding the number, from the first entry whose Detail says; None
+        when none does."""
+        details = [self.detail, *(str(e.get("Detail", "")) for e in self.errors)]
+        return next((found for found in map(taken_by, details) if found), None)
+
+
+# Intuit's 6140 Detail: "… DocNumber=SO-1042 is assigned to TxnType=Invoice with TxnId=45823" (qbo-reference.md,
+# "Errors"). Read loosely (spacing, case), and only this shape: any other Detail names no transaction.
+_TAKEN_BY = re.compile(r"TxnType\s*=\s*([A-Za-z]+)\s+with\s+TxnId\s*=\s*([0-9A-Za-z]{1,32})", re.IGNORECASE)
+
+
+def taken_by(detail: str) -> tuple[str, str] | None:
+    """(TxnType, TxnId) named by a duplicate-number Detail (QBO's, or a text that quotes it); None when it names
+    none."""
+    found = _TAKEN_BY.search(detail or "")
+    return (found.group(1), found.group(2)) if found else None
 
 
 class DuplicateName(ValidationError):

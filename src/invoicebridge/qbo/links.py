@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-__all__ = ["PRODUCTION_APP", "SANDBOX_APP", "invoice_url", "journal_entry_url"]
+__all__ = ["PRODUCTION_APP", "SANDBOX_APP", "credit_memo_url", "invoice_url", "journal_entry_url"]
 
 PRODUCTION_APP = "https://app.qbo.intuit.com"
 SANDBOX_APP = "https://app.sandbox.qbo.intuit.com"
@@ -25,6 +25,13 @@ def invoice_url(environment: str, realm_id: str, invoice_id: str, sandbox_base: 
 def journal_entry_url(environment: str, realm_id: str, entry_id: str, sandbox_base: str | None = None) -> str:
     """The journal entry's page, on the same rules as :func:`invoice_url`."""
     return _link("journal", environment, realm_id, entry_id, sandbox_base)
+
+
+def credit_memo_url(environment: str, realm_id: str, credit_memo_id: str, sandbox_base: str | None = None) -> str:
+    """The credit memo's page (``…/app/creditmemo?txnId={Id}``), on the same rules as :func:`invoice_url`. The path is
+    not in Intuit's API reference; it is the one QBO's own web app opens, and the one public integrations link to
+    (e.g. CiviCRM's QuickBooks extension and several RMA tools: ``https://app.qbo.intuit.com/app/creditmemo?txnId=``)."""
+    return _link("creditmemo", environment, realm_id, credit_memo_id, sandbox_base)
 
 
 def _link(page: str, environment: str, realm_id: str, txn_id: str, sandbox_base: str | None) -> str:

@@ -14,10 +14,12 @@ or deleted, in the same transaction, so lists can filter on them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from invoicebridge.domain import (
     Conflict,
@@ -29,13 +31,14 @@ from invoicebridge.domain import (
 from invoicebridge.domain.checks import is_id
 from invoicebridge.domain.invoice_link import InvoiceScope, InvoiceStatus
 from invoicebridge.domain.order_invoices import status_without_rows
-from invoicebridge.store import mapping
+from invoicebridge.store import bulk_links, mapping
+from invoicebridge.store import payment_repositories as payments
 from invoicebridge.store.repositories import _scoped, flush_or_conflict
 from invoicebridge.store.tables import InvoicedDeliveryRow, InvoiceLinkEventRow, InvoiceLinkRow, SalesOrderRow
 
 CHANGED = "This order's invoice was changed at the same time; try again."
 # States after which the SO's stored scope or status may differ.
-REFRESHING = (InvoiceState.INVOICED, InvoiceState.DELETED)
+REFRESHING = (InvoiceState.INVOICED, InvoiceState.DELETED, InvoiceState.VOIDED)
 CHUNK = 500  # SO ids per IN (…)
 _ORDERS: Table = SalesOrderRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = InvoiceLinkEventRow.__table__  # type: ignore[assignment]
@@ -44,10 +47,10 @@ _EVENTS: Table = InvoiceLinkEventRow.__table__  # type: ignore[assignment]
 class SqlInvoiceLinks:
     def __init__(self, session: Session) -> None:
         self._s = session
-        # What this transaction has read already (the session's own objects, kept current by it): the bulk paths
-        # look here before asking the database again.
-        self._seen_links: dict[int, dict[int, InvoiceLinkRow]] = {}  # SO id → number → row
-        self._complete: set[int] = set()  # SOs whose every invoice row is in _seen_links
+        # What this transaction has read already, kept current by its own writes: the bulk paths look here before
+        # asking the database again. Links are read and written with plain statements (store/bulk_links.py).
+        self._seen_links: dict[int, dict[int, bulk_links.Read]] = {}  # SO id → number → (row id, link)
+        self._complete: set[int] = set()  # SOs whose every invoice is in _seen_links
         self._seen_orders: dict[int, SalesOrderRow] = {}
 
     def lock_order(self, company_id: int, sales_order_id: int) -> None:
@@ -106,34 +109,32 @@ class SqlInvoiceLinks:
         return found
 
     def save_many(self, company_id: int, links: Sequence[InvoiceLink]) -> list[InvoiceLink]:
-        """save for many invoices in one flush; Conflict (nothing saved) when one changed since it was read. Take
-        the SOs' locks first (lock_orders) when one becomes invoiced or deleted."""
-        rows = self._rows(company_id, [(link.sales_order_id, link.number) for link in links])
+        """save for many invoices in a few statements; Conflict (nothing saved) when one changed since it was read.
+        Take the SOs' locks first (lock_orders) when one becomes invoiced or deleted."""
+        read = self._read(company_id, [(link.sales_order_id, link.number) for link in links])
         for link in links:
-            row = rows.get((link.sales_order_id, link.number))
-            if row is None or row.version != link.version:
+            found = read.get((link.sales_order_id, link.number))
+            if found is None or found[1].version != link.version:
                 raise Conflict("invoice", CHANGED)
-            mapping.fill_invoice_link(row, company_id, link)
-            if not link.live:
-                row.covers = []
-        flush_or_conflict(self._s, Conflict("invoice", CHANGED))
+        ids = [read[(link.sales_order_id, link.number)][0] for link in links]
+        if all(link.live for link in links):  # the bulk paths: a few plain statements
+            bulk_links.update_links(self._s, company_id, links, read, Conflict("invoice", CHANGED))
+            saved = [replace(link, version=link.version + 1) for link in links]
+        else:  # deliveries given back: through the session, which deletes their rows
+            saved = self._save_through_session(company_id, links, ids)
+        self._wrote(list(zip(ids, saved, strict=True)))
         self._refresh_orders(company_id, [link.sales_order_id for link in links if link.state in REFRESHING])
-        return [mapping.invoice_link(rows[(link.sales_order_id, link.number)]) for link in links]
+        return saved
 
     def add_many(self, company_id: int, links: Sequence[InvoiceLink]) -> list[InvoiceLink]:
-        """add for many new invoices in one flush (take lock_orders first); Conflict when a constraint refuses."""
-        rows = []
-        for link in links:
-            row = InvoiceLinkRow()
-            mapping.fill_invoice_link(row, company_id, link)
-            row.covers = [InvoicedDeliveryRow(delivery_id=d) for d in link.delivery_ids]
-            self._s.add(row)
-            rows.append(row)
-        flush_or_conflict(self._s, Conflict("invoice", "This part of the order is being invoiced already."))
-        for row in rows:
-            self._seen_links.setdefault(row.sales_order_id, {})[row.number] = row
+        """add for many new invoices in a few statements (take lock_orders first); Conflict (nothing added) when a
+        constraint refuses."""
+        taken = Conflict("invoice", "This part of the order is being invoiced already.")
+        ids = bulk_links.insert_links(self._s, company_id, links, taken)
+        added = [replace(link, version=1) for link in links]
+        self._wrote(list(zip(ids, added, strict=True)))
         self._refresh_orders(company_id, [link.sales_order_id for link in links])
-        return [mapping.invoice_link(row) for row in rows]
+        return added
 
     def of_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, tuple[InvoiceLink, ...]]:
         """Every invoice of each of these SOs, oldest first (an empty tuple for an SO without any)."""
@@ -217,8 +218,8 @@ class SqlInvoiceLinks:
         return mapping.invoice_link(row)
 
     def save(self, company_id: int, link: InvoiceLink) -> InvoiceLink:
-        """Store a transition of an existing invoice; Conflict when it changed since `link` was read. A deleted
-        invoice gives its deliveries back."""
+        """Store a transition of an existing invoice; Conflict when it changed since `link` was read. A deleted or
+        voided invoice gives its deliveries back (a voided one keeps its DocNumber slot: the index counts it)."""
         row = self._row(company_id, link.sales_order_id, link.number)
         if row is None or row.version != link.version:
             raise Conflict("invoice", CHANGED)  # changed (or gone) since this link was read: optimistic concurrency
@@ -230,21 +231,22 @@ class SqlInvoiceLinks:
         flush_or_conflict(self._s, Conflict("invoice", CHANGED))
         if link.state in REFRESHING:
             self._refresh_order(company_id, link.sales_order_id)
-        return mapping.invoice_link(row)
+        saved = mapping.invoice_link(row)
+        if link.sales_order_id in self._seen_links:  # read in bulk already: what a bulk save checks against
+            self._seen_links[link.sales_order_id][link.number] = (row.id, saved)
+        return saved
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _links(self, company_id: int, sales_order_ids: Sequence[int]) -> dict[int, tuple[InvoiceLink, ...]]:
-        ids = [i for i in sales_order_ids if is_id(i)]
-        query = (
-            select(InvoiceLinkRow)
-            .where(InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.sales_order_id.in_(ids))
-            .order_by(InvoiceLinkRow.sales_order_id, InvoiceLinkRow.number)
-            .execution_options(populate_existing=True)
-        )
+        ids = [i for i in dict.fromkeys(sales_order_ids) if is_id(i)]
         found: dict[int, list[InvoiceLink]] = {so_id: [] for so_id in sales_order_ids}
-        for row in self._s.scalars(query):
-            found[row.sales_order_id].append(mapping.invoice_link(row))
-            self._seen_links.setdefault(row.sales_order_id, {})[row.number] = row
+        for first in range(0, len(ids), CHUNK):
+            chunk = ids[first : first + CHUNK]
+            for so_id in chunk:
+                self._seen_links[so_id] = {}
+            for link_id, link in bulk_links.read_links(self._s, company_id, chunk):
+                found[link.sales_order_id].append(link)
+                self._seen_links[link.sales_order_id][link.number] = (link_id, link)
         self._complete.update(ids)
         return {so_id: tuple(links) for so_id, links in found.items()}
 
@@ -258,19 +260,38 @@ class SqlInvoiceLinks:
         )
         return self._s.scalars(query).one_or_none()
 
-    def _rows(self, company_id: int, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], InvoiceLinkRow]:
-        found = {(so, n): row for so, n in keys if (row := self._seen_links.get(so, {}).get(n)) is not None}
-        wanted = set(keys) - set(found)
-        so_ids = sorted({so_id for so_id, _ in wanted if is_id(so_id)})
-        for start in range(0, len(so_ids), CHUNK):
-            query = select(InvoiceLinkRow).where(
-                InvoiceLinkRow.company_id == company_id,
-                InvoiceLinkRow.sales_order_id.in_(so_ids[start : start + CHUNK]),
-            )
-            for row in self._s.scalars(query):
-                if (row.sales_order_id, row.number) in wanted:
-                    found[(row.sales_order_id, row.number)] = row
-        return found
+    def _read(self, company_id: int, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bulk_links.Read]:
+        """These links as this transaction read or wrote them last (read now if not yet), with their row ids."""
+        unread = sorted({so for so, n in keys if n not in self._seen_links.get(so, {}) and is_id(so)})
+        if unread:
+            self._links(company_id, unread)
+        return {(so, n): read for so, n in keys if (read := self._seen_links.get(so, {}).get(n)) is not None}
+
+    def _save_through_session(
+        self, company_id: int, links: Sequence[InvoiceLink], link_ids: Sequence[int]
+    ) -> list[InvoiceLink]:
+        query = (
+            select(InvoiceLinkRow)
+            .where(InvoiceLinkRow.company_id == company_id, InvoiceLinkRow.id.in_(link_ids))
+            .execution_options(populate_existing=True)
+        )
+        rows = {row.id: row for row in self._s.scalars(query)}
+        for link, link_id in zip(links, link_ids, strict=True):
+            row = rows.get(link_id)
+            if row is None or row.version != link.version:
+                raise Conflict("invoice", CHANGED)
+            mapping.fill_invoice_link(row, company_id, link)
+            if not link.live:
+                row.covers = []
+        flush_or_conflict(self._s, Conflict("invoice", CHANGED))
+        return [mapping.invoice_link(rows[link_id]) for link_id in link_ids]
+
+    def _wrote(self, written: Sequence[bulk_links.Read]) -> None:
+        """Note links as just written; a mapped row of one in the session (read by `save`) is stale: expired."""
+        for link_id, link in written:
+            self._seen_links.setdefault(link.sales_order_id, {})[link.number] = (link_id, link)
+            if (row := self._s.identity_map.get(identity_key(InvoiceLinkRow, link_id))) is not None:
+                self._s.expire(row)
 
     def _refresh_orders(self, company_id: int, sales_order_ids: Sequence[int]) -> None:
         """The SOs' stored invoice scope and status, from their invoices as they are now (the lists filter on it)."""
@@ -286,6 +307,7 @@ class SqlInvoiceLinks:
             .values(invoice_scope=bindparam("scope"), invoice_status=bindparam("status")),
             values,
         )
+        payments.refresh_statuses(self._s, company_id, sales_order_ids)  # when the company tracks payments
 
     def _as_written(
         self, company_id: int, sales_order_ids: Sequence[int]
@@ -310,8 +332,7 @@ class SqlInvoiceLinks:
     def _written_links(self, sales_order_id: int) -> tuple[InvoiceLink, ...] | None:
         if sales_order_id not in self._complete:
             return None
-        rows = sorted(self._seen_links.get(sales_order_id, {}).values(), key=lambda r: r.number)
-        return tuple(mapping.invoice_link(row) for row in rows)
+        return tuple(link for _, (_, link) in sorted(self._seen_links.get(sales_order_id, {}).items()))
 
     def _refresh_order(self, company_id: int, sales_order_id: int) -> None:
         invoices = self.of_order(company_id, sales_order_id)
@@ -322,3 +343,4 @@ class SqlInvoiceLinks:
             .values(invoice_scope=scope.value if scope else None, invoice_status=invoices.status.value)
             .execution_options(synchronize_session=False)
         )
+        payments.refresh_statuses(self._s, company_id, [sales_order_id])  # when the company tracks payments

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Row
 
 from invoicebridge.domain import (
     Address,
@@ -19,6 +22,7 @@ from invoicebridge.domain import (
     SalesOrder,
     TaxRate,
 )
+from invoicebridge.domain.payments import PaymentStatus
 from invoicebridge.store.tables import (
     CompanyRow,
     CustomerRow,
@@ -55,13 +59,14 @@ def fill_customer(row: CustomerRow, c: Customer) -> CustomerRow:
 
 
 def product(row: ProductRow) -> ProductVariant:
-    return ProductVariant(row.id, row.company_id, row.sku, row.name, row.sales_price, row.unit_cost)
+    return ProductVariant(row.id, row.company_id, row.sku, row.name, row.sales_price, row.unit_cost, row.category)
 
 
 def fill_product(row: ProductRow, p: ProductVariant) -> ProductRow:
     row.company_id, row.sku, row.name, row.sales_price, row.unit_cost = (
         p.company_id, p.sku, p.name, p.sales_price, p.unit_cost,
     )  # fmt: skip
+    row.category = p.category
     return row
 
 
@@ -90,7 +95,8 @@ def sales_order(row: SalesOrderRow) -> SalesOrder:
     return SalesOrder(
         row.id, row.company_id, row.number, row.customer_id, address(row.billing_address),
         address(row.shipping_address), row.created_at, row.delivery_deadline, row.currency, rows, row.delivered_at,
-        deliveries,
+        deliveries, shipping_fee=row.shipping_fee, shipping_tax_rate_id=row.shipping_tax_rate_id,
+        payment_status=PaymentStatus(row.payment_status) if row.payment_status else None,
     )  # fmt: skip
 
 
@@ -98,6 +104,7 @@ def fill_sales_order(row: SalesOrderRow, so: SalesOrder) -> SalesOrderRow:
     row.company_id, row.number, row.customer_id, row.currency = so.company_id, so.number, so.customer_id, so.currency
     row.billing_address, row.shipping_address = asdict(so.billing_address), asdict(so.shipping_address)
     row.created_at, row.delivery_deadline, row.delivered_at = so.created_at, so.delivery_deadline, so.delivered_at
+    row.shipping_fee, row.shipping_tax_rate_id = so.shipping_fee, so.shipping_tax_rate_id
     row.delivery_status = DeliveryStatus(so.delivery_status).value
     existing = {line.id: line for line in row.rows}
     lines = []
@@ -119,22 +126,35 @@ def fill_sales_order(row: SalesOrderRow, so: SalesOrder) -> SalesOrderRow:
 
 
 def invoice_link(row: InvoiceLinkRow) -> InvoiceLink:
-    history = tuple(LinkEvent(e.at, InvoiceState(e.state), e.note) for e in row.events)
+    return invoice_link_with(row, tuple(LinkEvent(e.at, InvoiceState(e.state), e.note) for e in row.events))
+
+
+def invoice_link_with(row: InvoiceLinkRow | Row[Any], history: tuple[LinkEvent, ...]) -> InvoiceLink:
+    """A link from its row — a mapped row, or a row of a Core select of invoice_links — and its history."""
     return InvoiceLink(
         row.sales_order_id, InvoiceState(row.state), row.number, InvoiceScope(row.scope),
         tuple(row.delivery_ids or ()), row.slot, row.request_id, row.qbo_invoice_id, row.doc_number, row.sync_token,
         row.error_code, row.error_message, row.error_detail, history, row.version,
+        carries_shipping=bool(row.carries_shipping),
     )  # fmt: skip
+
+
+def invoice_link_columns(company_id: int, link: InvoiceLink) -> dict[str, object]:
+    """The invoice_links columns a link sets — every one the store writes for it (its history and version
+    aside): fill_invoice_link sets them on a row, the bulk writes of store/invoice_repositories.py put them in
+    their statements. Columns kept by other writers (total_amount, balance) are not among them."""
+    return {
+        "company_id": company_id, "sales_order_id": link.sales_order_id, "state": link.state.value,
+        "number": link.number, "scope": link.scope.value, "slot": link.slot, "delivery_ids": list(link.delivery_ids),
+        "request_id": link.request_id, "qbo_invoice_id": link.qbo_invoice_id, "doc_number": link.doc_number,
+        "sync_token": link.sync_token, "error_code": link.error_code, "error_message": link.error_message,
+        "error_detail": link.error_detail, "carries_shipping": link.carries_shipping,
+    }  # fmt: skip
 
 
 def fill_invoice_link(row: InvoiceLinkRow, company_id: int, link: InvoiceLink) -> InvoiceLinkRow:
-    row.company_id, row.sales_order_id, row.state = company_id, link.sales_order_id, link.state.value
-    row.number, row.scope, row.slot = link.number, link.scope.value, link.slot
-    row.delivery_ids = list(link.delivery_ids)
-    row.request_id, row.qbo_invoice_id, row.doc_number, row.sync_token = (
-        link.request_id, link.qbo_invoice_id, link.doc_number, link.sync_token,
-    )  # fmt: skip
-    row.error_code, row.error_message, row.error_detail = link.error_code, link.error_message, link.error_detail
+    for name, value in invoice_link_columns(company_id, link).items():
+        setattr(row, name, value)
     # History only grows: append the events the row does not have yet.
     for event in link.history[len(row.events) :]:
         row.events.append(InvoiceLinkEventRow(at=event.at, state=event.state.value, note=event.note))

@@ -153,13 +153,15 @@ class SqlAudit:
         self._s = session
 
     def add(self, company_id: int, entries: Sequence[AuditEntry]) -> None:
-        for e in entries:
-            self._s.add(AuditRow(
-                company_id=company_id, sales_order_id=e.sales_order_id, at=e.at, method=e.method, path=e.path,
-                status=e.status, request_body=e.request_body, response_body=e.response_body,
-                intuit_tid=e.intuit_tid, duration_ms=e.duration_ms, error=e.error,
-            ))  # fmt: skip
-        self._s.flush()
+        """Store the entries, in their order, with one statement (a batch of 30 invoices brings 30 and more)."""
+        if not entries:
+            return
+        self._s.execute(insert(AuditRow), [
+            {"company_id": company_id, "sales_order_id": e.sales_order_id, "at": e.at, "method": e.method,
+             "path": e.path, "status": e.status, "request_body": e.request_body, "response_body": e.response_body,
+             "intuit_tid": e.intuit_tid, "duration_ms": e.duration_ms, "error": e.error}
+            for e in entries
+        ])  # fmt: skip
 
     def for_order(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
         if not is_id(sales_order_id):  # no order has it, and SQLite cannot compare an id past 64 bits
@@ -252,6 +254,11 @@ def _settings_json(settings: ConnectionSettings) -> dict[str, Any]:
         "cogs_account_id": settings.cogs_account_id,
         "inventory_asset_account_id": settings.inventory_asset_account_id,
         "cogs_per_delivery": settings.cogs_per_delivery,
+        "track_payments": settings.track_payments,
+        "invoice_number_prefix": settings.invoice_number_prefix,
+        "offer_link_duplicates": settings.offer_link_duplicates,
+        "category_accounts": dict(settings.category_accounts),
+        "no_tax_code_id": settings.no_tax_code_id,
     }
 
 
@@ -263,6 +270,11 @@ def _settings(data: dict[str, Any]) -> ConnectionSettings:
         data.get("cogs_account_id"),
         data.get("inventory_asset_account_id"),
         bool(data.get("cogs_per_delivery", False)),
+        track_payments=bool(data.get("track_payments", False)),
+        invoice_number_prefix=str(data.get("invoice_number_prefix") or ""),
+        offer_link_duplicates=bool(data.get("offer_link_duplicates", False)),
+        category_accounts={str(k): str(v) for k, v in (data.get("category_accounts") or {}).items()},
+        no_tax_code_id=data.get("no_tax_code_id"),
     )
 
 
@@ -271,6 +283,7 @@ def _prefs_json(prefs: QboPreferences) -> dict[str, Any]:
         "custom_txn_numbers": prefs.custom_txn_numbers, "multicurrency": prefs.multicurrency,
         "home_currency": prefs.home_currency, "default_terms_id": prefs.default_terms_id,
         "tax_model": prefs.tax_model.value, "country": prefs.country, "read_at": prefs.read_at.isoformat(),
+        "allow_shipping": prefs.allow_shipping,
     }  # fmt: skip
 
 
@@ -278,7 +291,7 @@ def _prefs(data: dict[str, Any]) -> QboPreferences:
     return QboPreferences(
         bool(data["custom_txn_numbers"]), bool(data["multicurrency"]), str(data["home_currency"]),
         data.get("default_terms_id"), TaxModel(data["tax_model"]), str(data["country"]),
-        datetime.fromisoformat(data["read_at"]),
+        datetime.fromisoformat(data["read_at"]), bool(data.get("allow_shipping", False)),
     )  # fmt: skip
 
 

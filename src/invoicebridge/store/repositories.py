@@ -192,6 +192,11 @@ class SqlProducts:
         row = self._s.scalars(query).one_or_none()
         return mapping.product(row) if row else None
 
+    def categories(self, company_id: int) -> tuple[str, ...]:
+        """The company's product categories, each once, in order."""
+        query = select(ProductRow.category).where(ProductRow.company_id == company_id, ProductRow.category.is_not(None))
+        return tuple(sorted({c for c in self._s.scalars(query.distinct()) if c is not None}))
+
 
 def _sku_taken(sku: str) -> Conflict:
     return Conflict("sku", f"SKU {sku} is already used by another product in this company.")
@@ -278,6 +283,8 @@ def _order_conditions(filters: OrderFilter) -> list[Any]:
         conditions.append(SalesOrderRow.delivery_status == filters.delivery_status.value)
     if filters.customer_id is not None:
         conditions.append(SalesOrderRow.customer_id == filters.customer_id)
+    if filters.payment_status is not None:  # stored with the invoices' balances (store/payment_repositories.py)
+        conditions.append(SalesOrderRow.payment_status == filters.payment_status.value)
     if filters.created_from is not None:
         conditions.append(SalesOrderRow.created_at >= filters.created_from)
     if filters.created_to is not None:
@@ -293,13 +300,14 @@ def _order_conditions(filters: OrderFilter) -> list[Any]:
 
 
 def with_invoice_state(query: Select[Any], company_id: int, state: InvoiceState) -> Select[Any]:
-    """SOs with an invoice in `state`; for `not_invoiced`, SOs without any live (not deleted) invoice."""
+    """SOs with an invoice in `state`; for `not_invoiced`, SOs without any live (not deleted or voided) invoice."""
     unwanted = state is InvoiceState.NOT_INVOICED
+    gone = (InvoiceState.DELETED.value, InvoiceState.VOIDED.value)
     found = exists().where(
         and_(
             InvoiceLinkRow.company_id == company_id,
             InvoiceLinkRow.sales_order_id == SalesOrderRow.id,
-            InvoiceLinkRow.state != InvoiceState.DELETED.value if unwanted else InvoiceLinkRow.state == state.value,
+            InvoiceLinkRow.state.notin_(gone) if unwanted else InvoiceLinkRow.state == state.value,
         )
     )
     return query.where(~found if unwanted else found)

@@ -192,7 +192,9 @@ class SalesOrderRow(Base):
     invoice_lock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A shipping fee charged once, on the SO's first invoice (NULL: none).
     shipping_fee: Mapped[Decimal | None]
-    shipping_tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    # No foreign key: SQLite cannot drop a column one uses, so 0010 could not be undone (the order book checks
+    # that the rate is the company's own, and tax rates are never deleted).
+    shipping_tax_rate_id: Mapped[int | None] = mapped_column(Integer)
     # Paid, partly paid or unpaid, from the balances of its invoices in QBO; NULL while not tracked (opt-in).
     payment_status: Mapped[str | None] = mapped_column(String(16))
     rows: Mapped[list[OrderLineRow]] = relationship(
@@ -282,6 +284,15 @@ class InvoiceLinkRow(Base):
         Index("ix_invoice_links_company_order", "company_id", "sales_order_id"),
         Index("ix_invoice_links_company_state", "company_id", "state"),
         Index("ix_invoice_links_company_qbo_invoice", "company_id", "qbo_invoice_id"),
+        # One QBO invoice is the invoice of at most one of our invoices (linking an existing one could race).
+        Index(
+            "uq_invoice_links_invoiced_qbo_invoice",
+            "company_id",
+            "qbo_invoice_id",
+            unique=True,
+            sqlite_where=text("state = 'invoiced'"),
+            postgresql_where=text("state = 'invoiced'"),
+        ),
         # One live invoice per DocNumber slot of an SO (a deleted one frees its slot).
         Index(
             "uq_invoice_links_live_slot",

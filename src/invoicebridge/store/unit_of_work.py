@@ -15,9 +15,12 @@ from invoicebridge.store.access_repositories import (
     SqlUsers,
     SqlWebSessions,
 )
+from invoicebridge.store.customer_import_repositories import SqlCustomerImports
+from invoicebridge.store.failed_queries import SqlFailedInvoices
 from invoicebridge.store.invoice_repositories import SqlInvoiceLinks
 from invoicebridge.store.mirror_repositories import SqlQboMirror
 from invoicebridge.store.overview_queries import SqlOverview
+from invoicebridge.store.payment_repositories import SqlPayments
 from invoicebridge.store.qbo_repositories import (
     SqlAudit,
     SqlBulkRuns,
@@ -33,6 +36,7 @@ from invoicebridge.store.repositories import (
     SqlSalesOrders,
     SqlTaxRates,
 )
+from invoicebridge.store.return_repositories import SqlReturns
 from invoicebridge.store.unsettled import SqlUnsettledLinks
 from invoicebridge.store.usage_repositories import SqlQboUsage
 
@@ -51,6 +55,7 @@ class SqlUnitOfWork:
         self.tax_rates = SqlTaxRates(self.session)
         self.sales_orders = SqlSalesOrders(self.session)
         self.invoice_links = SqlInvoiceLinks(self.session)
+        self.payments = SqlPayments(self.session)
         self.connections = SqlConnections(self.session)
         self.qbo_refs = SqlQboRefs(self.session)
         self.qbo_mirror = SqlQboMirror(self.session)
@@ -59,6 +64,7 @@ class SqlUnitOfWork:
         self.overview = SqlOverview(self.session)
         self.bulk_runs = SqlBulkRuns(self.session)
         self.cogs = SqlCogs(self.session)
+        self.returns = SqlReturns(self.session)
         self.processed_events = SqlProcessedEvents(self.session)
         self.unsettled = SqlUnsettledLinks(self.session)
         self.users = SqlUsers(self.session)
@@ -68,6 +74,8 @@ class SqlUnitOfWork:
         self.oauth_states = SqlOAuthStates(self.session)
         self.login_links = SqlLoginLinks(self.session)
         self.login_throttle = SqlLoginThrottle(self.session)
+        self.customer_imports = SqlCustomerImports(self.session)
+        self.failed_invoices = SqlFailedInvoices(self.session)
         return self
 
     def __exit__(

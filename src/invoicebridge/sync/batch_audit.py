@@ -4,7 +4,7 @@ customer and item creates) goes to the company's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from invoicebridge.domain.records import AuditEntry
@@ -28,11 +28,16 @@ class BatchTrail:
         """The invoice batch sent with `request_id` carries these SOs' invoices (by bId)."""
         self._batches[request_id] = dict(sales_orders)
 
-    def answered(self, request_id: str, asked: list[dict[str, Any]], answers: list[dict[str, Any]]) -> None:
+    def answered(
+        self, request_id: str, asked: list[dict[str, Any]], answers: list[dict[str, Any]],
+        asked_texts: Sequence[str] | None = None,
+    ) -> None:  # fmt: skip
         """The batch's items and QBO's answer to them, as the caller holds them already: its audit entries are
-        made from these rather than by parsing its bodies again."""
+        made from these rather than by parsing its bodies again — and from `asked_texts`, each item's JSON as
+        the caller wrote it already, rather than writing them again."""
+        texts: Sequence[object] = asked if asked_texts is None else asked_texts
         self._parsed[request_id] = (
-            {str(item.get("bId")): item for item in asked},
+            {str(item.get("bId")): text for item, text in zip(asked, texts, strict=True)},
             {str(item.get("bId")): item for item in answers},
         )
 
@@ -76,7 +81,7 @@ def _part(exchange: Exchange, asked: object, answer: object) -> Exchange:
         method=exchange.method,
         path=exchange.path,
         params=exchange.params,
-        request_body=None if asked is None else jsonio.dumps(asked),
+        request_body=asked if asked is None or isinstance(asked, str) else jsonio.dumps(asked),
         status=exchange.status,
         response_body=answer if answer is None or isinstance(answer, str) else jsonio.dumps(answer),
         intuit_tid=exchange.intuit_tid,

@@ -45,6 +45,7 @@ from invoicebridge.sync.mapping import invoice_payload
 from invoicebridge.sync.matching import CUSTOMER, CustomerWant, Matcher, refresh_references, remember
 from invoicebridge.sync.ports import UnitOfWork
 from invoicebridge.sync.reads import usable_connection
+from invoicebridge.sync.shipping import Shipping, uses_shipping_line
 
 log = logging.getLogger(__name__)
 CLAIM_WINDOW = 4  # candidates looked at per claim, in batches: room for a few drains of one company at once
@@ -171,6 +172,8 @@ class BatchInvoicing:
         self._send(batch, client, batch.open_jobs())
         stale = [job for job in batch.open_jobs() if job.stale_refs_retried]
         if stale:  # refused for an inactive or deleted customer or item: matched again on fresh entries, once
+            if any(uses_shipping_line(job.payload or {}) for job in stale):  # shipping turned off in QBO meanwhile
+                prefs = context.preferences(self._uow, connection, client, self._now(), refresh=True)
             self._build_payloads(batch, client, connection, prefs, only=stale)
             self._send(batch, client, [job for job in stale if job.open])
 
@@ -192,7 +195,8 @@ class BatchInvoicing:
                 products = {vid: reader.product(vid) for vid in sorted({r.variant_id for r in order.rows})}
                 customer, remembered = reader.customer(order.customer_id)
                 job.inputs = Inputs(
-                    order, invoices.doc_number(job.link), customer, products, rates, connection, remembered,
+                    order, invoices.doc_number(job.link, connection.settings.invoice_number_prefix), customer,
+                    products, rates, connection, remembered,
                     timezone,
                 )  # fmt: skip
             except InvoiceBridgeError as error:
@@ -215,15 +219,16 @@ class BatchInvoicing:
         products = [product for job in jobs if job.inputs for product in job.inputs.products.values()]
         items = matcher.item_results(products, create=True)
         remember(self._uow, batch.company_id, matcher)
+        shipping = Shipping(matcher, self._invoicing.mirror, self._uow)  # the Shipping item: once for the batch
         for job in jobs:
             assert job.inputs is not None
             try:
-                job.payload = self._payload(job, prefs, customers, items)
+                job.payload = self._payload(job, prefs, customers, items, shipping)
             except (InvoiceBridgeError, qbo.QboError) as error:
                 job.error = error
 
     def _payload(
-        self, job: _Job, prefs: QboPreferences, customers: dict[int, Any], items: dict[int, Any]
+        self, job: _Job, prefs: QboPreferences, customers: dict[int, Any], items: dict[int, Any], shipping: Shipping
     ) -> dict[str, Any]:
         inputs = job.inputs
         assert inputs is not None and inputs.customer.id is not None
@@ -237,7 +242,8 @@ class BatchInvoicing:
             if isinstance(item := items[variant_id], Exception):
                 raise item
             matched[variant_id] = item
-        refs = refs_for(inputs, prefs, customer, matched)
+        fee = shipping.plan(inputs.order, inputs.rates, create=True)
+        refs = refs_for(inputs, prefs, customer, matched, fee)
         return invoice_payload(inputs.order, refs, prefs, zone_of(inputs), job.request_id, inputs.doc_number)
 
     def _send(self, batch: _Batch, client: QboClient, jobs: Sequence[_Job]) -> None:
@@ -266,7 +272,8 @@ class BatchInvoicing:
 
     def _post(self, batch: _Batch, client: QboClient, chunk: Sequence[_Job]) -> dict[str, dict[str, Any]]:
         items = [{"bId": str(n), "operation": "create", "Invoice": job.payload} for n, job in enumerate(chunk)]
-        request_id = _batch_request_id(batch.company_id, items)
+        texts = [jsonio.dumps(item) for item in items]  # written once: for the batch's id and its audit trail
+        request_id = _batch_request_id(batch.company_id, texts)
         batch.trail.expect(request_id, {str(n): job.link.sales_order_id for n, job in enumerate(chunk)})
 
         def still_ours() -> None:  # once admitted by the limiter, right before the batch goes out
@@ -276,7 +283,7 @@ class BatchInvoicing:
                 job.unsure.now = True  # from here until settled, the invoice may exist
 
         answers = client.batch(items, request_id=request_id, retry_unknown=False, before_send=still_ours)
-        batch.trail.answered(request_id, items, answers)
+        batch.trail.answered(request_id, items, answers, texts)
         return {str(answer.get("bId")): answer for answer in answers}
 
     def _take_answers(
@@ -384,8 +391,9 @@ class _Reader:
         return self._customers[customer_id]
 
 
-def _batch_request_id(company_id: int, items: Sequence[dict[str, Any]]) -> str:
+def _batch_request_id(company_id: int, item_texts: Sequence[str]) -> str:
     """The same batch → the same id (QBO replays its answer); any other — other invoices, or the same invoices
-    matched again after a refusal — another id, so QBO does not answer it with the old batch's answer."""
-    digest = hashlib.sha256(f"{company_id}\n{jsonio.dumps(items)}".encode()).hexdigest()[:32]
+    matched again after a refusal — another id, so QBO does not answer it with the old batch's answer. Made from
+    the items' JSON (`jsonio.dumps` of each): the digest of the list's JSON, as it has always been."""
+    digest = hashlib.sha256(f"{company_id}\n[{','.join(item_texts)}]".encode()).hexdigest()[:32]
     return f"ib-{company_id}-batch-{digest}"

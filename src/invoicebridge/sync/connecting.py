@@ -25,6 +25,7 @@ from invoicebridge.domain.connection import (
     ConnectionSettings,
     Health,
     QboPreferences,
+    TaxModel,
     TokenPair,
 )
 from invoicebridge.qbo.auth import authorization_url, exchange_code, revoke
@@ -33,8 +34,10 @@ from invoicebridge.qbo.errors import OAuthError
 from invoicebridge.sync import context
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.matching import quote
+from invoicebridge.sync.no_tax import no_tax_code
+from invoicebridge.sync.payments import tracking_changed
 from invoicebridge.sync.ports import TokenVault, UnitOfWorkFactory
-from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.reads import all_tax_rates, zero_rate_ids
 from invoicebridge.sync.secrets import new_token, same, sign
 from invoicebridge.sync.tokens import OAuthSetup, to_pair
 
@@ -57,6 +60,8 @@ class Choices:
     asset_accounts: list[dict[str, str]]
     tax_codes: list[dict[str, str]]
     preferences: QboPreferences
+    no_tax_code_id: str | None = None  # what a 0 % tax rate maps to unless mapped itself (sync/no_tax.py)
+    categories: tuple[str, ...] = ()  # the order book's product categories, each of which may get its own account
 
 
 class Connecting:
@@ -153,25 +158,37 @@ class Connecting:
         accounts = client.query_all("Account", "Active = true")
         codes = client.query_all("TaxCode", "Active = true")
         prefs = context.preferences(self._uow, connection, client, self._now())
+        with self._uow() as uow:
+            categories = uow.products.categories(company_id)
         return Choices(
             _named(a for a in accounts if a.get("AccountType") == "Income"),
             _named(a for a in accounts if a.get("AccountType") == "Cost of Goods Sold"),
             _named(a for a in accounts if a.get("AccountType") == "Other Current Asset"),
             _named(codes),
             prefs,
+            no_tax_code(codes, prefs.tax_model),
+            categories,
         )
 
     def save_settings(self, company_id: int, settings: ConnectionSettings) -> Connection:
-        """Refused (ValidationError) until complete and every id names an active QBO object of the right kind."""
+        """Refused (ValidationError) until complete and every id names an active QBO object of the right kind.
+        A 0 % tax rate left unmapped is mapped to the company's no-tax code (sync/no_tax.py), which is also kept
+        for 0 % rates added later."""
         connection = self._connection(company_id)
         with self._uow() as uow:
-            rate_ids = sorted(all_tax_rates(uow, company_id))
-        problems = [Problem(f, m) for f, m in settings.problems(rate_ids)]
-        problems += self._check_against_qbo(self._client(connection), settings)
+            rates = all_tax_rates(uow, company_id)
+        client = self._client(connection)
+        zero = zero_rate_ids(rates)
+        settings = self._with_no_tax(connection, client, settings, zero)
+        problems = [Problem(f, m) for f, m in settings.problems(sorted(rates), zero)]
+        refused = {p.field for p in problems}  # one sentence a field: what is not a category needs no account check
+        problems += [p for p in self._check_against_qbo(client, settings) if p.field not in refused]
         if problems:
             raise ValidationError(problems)
         with self._uow() as uow:
             saved = uow.connections.save(replace(connection, settings=settings))
+            if settings.track_payments != connection.settings.track_payments:  # opt-in flipped (sync/payments.py)
+                tracking_changed(uow, connection, settings.track_payments)
             uow.commit()
         return saved
 
@@ -180,11 +197,26 @@ class Connecting:
             return uow.connections.get(company_id)
 
     # -- helpers ---------------------------------------------------------------------------------------
+    def _with_no_tax(
+        self, connection: Connection, client: QboClient, settings: ConnectionSettings, zero: set[int]
+    ) -> ConnectionSettings:
+        """Outside the US: the settings with the company's no-tax code (one read of its tax codes) and every 0 %
+        rate the caller left unmapped mapped to it. US companies map every rate themselves, as before."""
+        prefs = context.preferences(self._uow, connection, client, self._now())
+        if prefs.tax_model is TaxModel.US:
+            return replace(settings, no_tax_code_id=None)
+        code = no_tax_code(client.query_all("TaxCode", "Active = true"), prefs.tax_model)
+        if code is None:  # no no-tax code at all in this company: its 0 % rates are mapped by hand
+            return replace(settings, no_tax_code_id=None)
+        mapping = {rate: code for rate in sorted(zero)} | dict(settings.tax_mapping)
+        return replace(settings, tax_mapping=mapping, no_tax_code_id=code)
+
     def _check_against_qbo(self, client: QboClient, settings: ConnectionSettings) -> list[Problem]:
         problems: list[Problem] = []
         wanted = {f: getattr(settings, f) for f in ACCOUNT_KINDS if getattr(settings, f)}
         if settings.mode is AccountingMode.PLAIN:
             wanted = {f: v for f, v in wanted.items() if f == "revenue_account_id"}
+        wanted |= {f"category_accounts.{name}": v for name, v in settings.category_accounts.items() if v}
         if wanted:
             ids = ", ".join(quote(v) for v in wanted.values())
             found = {
@@ -192,8 +224,9 @@ class Connecting:
             }
             for field, account_id in wanted.items():
                 account = found.get(account_id)
-                if account is None or account.get("AccountType") not in ACCOUNT_KINDS[field]:
-                    kinds = " or ".join(ACCOUNT_KINDS[field])
+                allowed = ACCOUNT_KINDS.get(field, ACCOUNT_KINDS["revenue_account_id"])  # a category's: Income
+                if account is None or account.get("AccountType") not in allowed:
+                    kinds = " or ".join(allowed)
                     problems.append(
                         Problem(field, f"Account {account_id} is not an active {kinds} account in QuickBooks.")
                     )

@@ -29,6 +29,7 @@ def read_preferences(client: QboClient, now: datetime) -> QboPreferences:
         tax_model=TaxModel.US if country == "US" else TaxModel.GLOBAL,
         country=country,
         read_at=now,
+        allow_shipping=bool(sales.get("AllowShipping")),
     )
 
 

@@ -8,12 +8,22 @@ from dataclasses import dataclass
 from invoicebridge.domain import InvoiceBridgeError, NotConnected, ValidationError
 from invoicebridge.domain.connection import RECONNECT_MESSAGE
 from invoicebridge.qbo import errors as qbo
+from invoicebridge.sync.duplicates import duplicate_sentence
+from invoicebridge.sync.mapping import SHIPPING_ITEM_ID
 
 UNCERTAIN = "uncertain"
 # Failures after which QBO may or may not have created the invoice: the next attempt reuses the request id and
 # looks the invoice up before creating. "uncertain" is ours (sent, no answer, and the look-up failed too); the
 # others are QBO's codes for failures we used to treat as uncertain — kept, so such SOs are looked up as well.
 UNCERTAIN_CODES = frozenset({UNCERTAIN, "unavailable", "10000", "003001", "3001"})
+
+
+# QBO refused its own shipping line: shipping was turned off in its sales-form settings after we read them. The
+# refusal made the preferences be read again (sync/invoicing.py), so the next attempt uses the Shipping item.
+SHIPPING_TURNED_OFF = (
+    "QuickBooks no longer takes its shipping line: shipping was turned off in its sales-form settings. Try again: "
+    "the shipping fee then goes on the item 'Shipping'."
+)
 
 
 def outcome_uncertain(code: str | None) -> bool:
@@ -72,7 +82,9 @@ def explain(error: Exception, doc_number: str) -> Explained:
     if isinstance(error, CurrencyMismatch):
         return Explained("currency", str(error), detail)
     if isinstance(error, qbo.DuplicateDocNumber):
-        return Explained(error.code, f"Invoice number {doc_number} is already used in QuickBooks.", detail)
+        return Explained(error.code, duplicate_sentence(doc_number, error.taken_by), detail)
+    if isinstance(error, qbo.InvalidReference) and SHIPPING_ITEM_ID in f"{error.detail} {error.message}":
+        return Explained(error.code, SHIPPING_TURNED_OFF, detail)
     if isinstance(error, qbo.InvalidReference | qbo.ObjectNotFound) and _about_account(error):
         return Explained(
             error.code,
@@ -80,6 +92,8 @@ def explain(error: Exception, doc_number: str) -> Explained:
             "choose another one in the connection settings.",
             detail,
         )
+    if isinstance(error, qbo.InvalidReference | qbo.ObjectNotFound):
+        return Explained(error.code, STALE_REFERENCE, detail)
     if isinstance(error, qbo.BusinessValidation) and "currency" in (error.detail + error.message).lower():
         return Explained(error.code, "QuickBooks refused the invoice's currency: " + error.detail, detail)
     if isinstance(error, qbo.DuplicateName):
@@ -103,8 +117,17 @@ def explain(error: Exception, doc_number: str) -> Explained:
     return Explained("error", str(error), detail)
 
 
+# QBO's 610 detail lists every kind of reference ("Check the fields with accounts, customers, items, vendors or
+# employees"): only what follows that list (the sandbox's "(Account Id=…)") or the element says which one it was.
+GENERIC_INACTIVE = "check the fields with accounts, customers, items, vendors or employees"
+STALE_REFERENCE = (
+    "The customer or an item of this invoice was deleted or made inactive in QuickBooks: make it active there, or "
+    "retry to have it matched again."
+)
+
+
 def _about_account(error: qbo.QboError) -> bool:
-    text = f"{error.element} {error.detail} {error.message}".lower()
+    text = f"{error.element} {error.detail} {error.message}".lower().replace(GENERIC_INACTIVE, "")
     return "account" in text
 
 

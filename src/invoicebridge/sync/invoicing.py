@@ -37,6 +37,7 @@ from invoicebridge.domain import (
     request_id_for,
 )
 from invoicebridge.domain.connection import Connection, QboPreferences
+from invoicebridge.domain.invoice_link import corrected_request_id
 from invoicebridge.domain.records import AuditEntry
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient
@@ -66,6 +67,7 @@ from invoicebridge.sync.matching import (
 from invoicebridge.sync.mirror import Mirror
 from invoicebridge.sync.ports import UnitOfWork, UnitOfWorkFactory
 from invoicebridge.sync.reads import usable_connection
+from invoicebridge.sync.shipping import Shipping, ShippingPlan, uses_shipping_line
 
 log = logging.getLogger(__name__)
 WAITING = (InvoiceState.FAILED, InvoiceState.QUEUED)
@@ -98,6 +100,7 @@ class Preview:
     payload: dict[str, Any]
     customer: CustomerMatch
     items: list[ItemMatch]
+    shipping: ShippingPlan | None = None  # how the invoice carries the SO's shipping fee, when it carries it
 
 
 class Invoicing(Planning):
@@ -224,13 +227,14 @@ class Invoicing(Planning):
         matcher = self._matcher(client, inputs, prefs)
         customer = matcher.customer(inputs.customer, inputs.remembered_customer, create=False)
         items = matcher.items(list(inputs.products.values()), create=False)
-        refs = refs_for(inputs, prefs, customer, items)
+        shipping = Shipping(matcher, self.mirror, self._uow).plan(inputs.order, inputs.rates, create=False)
+        refs = refs_for(inputs, prefs, customer, items, shipping)
         with self._uow() as uow:
             uow.audit.add(company_id, trail.take())  # the preview's look-ups are QBO requests too
             uow.commit()
         request_id = next_request_id(company_id, link)
         payload = invoice_payload(inputs.order, refs, prefs, zone_of(inputs), request_id, inputs.doc_number)
-        return Preview(payload, customer, list(items.values()))
+        return Preview(payload, customer, list(items.values()), shipping)
 
     def audit(self, company_id: int, sales_order_id: int) -> list[AuditEntry]:
         """Every QBO request and response made for the SO, oldest first (NotFound for an unknown SO)."""
@@ -249,7 +253,7 @@ class Invoicing(Planning):
                 else:
                     uow.sales_orders.get(company_id, sales_order_id)  # NotFound for an SO of another company
                     link = uow.invoice_links.get(company_id, sales_order_id, number)
-                if link.state in (InvoiceState.INVOICED, InvoiceState.DELETED):
+                if link.state in (InvoiceState.INVOICED, InvoiceState.DELETED, InvoiceState.VOIDED):
                     uow.commit()  # a whole-SO invoice planned just now stays planned
                     return None
                 resumed = link.state is InvoiceState.CREATING
@@ -274,8 +278,9 @@ class Invoicing(Planning):
     def _inputs(self, company_id: int, sales_order_id: int, link: InvoiceLink) -> Inputs:
         with self._uow() as uow:
             invoices = uow.invoice_links.of_order(company_id, sales_order_id)
-            order, doc_number = invoices.part(link), invoices.doc_number(link)
             connection, all_rates = usable_connection(uow, company_id)
+            prefix = connection.settings.invoice_number_prefix  # too long with it: refused before any call
+            order, doc_number = invoices.part(link), invoices.doc_number(link, prefix)
             variant_ids = {row.variant_id for row in order.rows}
             products = {vid: uow.products.get(company_id, vid) for vid in sorted(variant_ids)}
             customer = uow.customers.get(company_id, order.customer_id)
@@ -297,14 +302,20 @@ class Invoicing(Planning):
         if not prefs.multicurrency and order.currency != prefs.home_currency:
             raise CurrencyMismatch("of this company", prefs.home_currency, order.currency) from None
         assert link.request_id is not None
+        request_id = link.request_id
         for last_try in (False, True):
-            payload = self._payload(client, inputs, prefs, link.request_id)
+            payload = self._payload(client, inputs, prefs, link.request_id)  # one marker for both tries
             try:
-                return self._send(client, order, link, payload, unsure)
+                return self._send(client, order, link, payload, unsure, request_id)
             except (qbo.ObjectNotFound, qbo.InvalidReference):
                 if last_try:
                     raise  # refused: certainly no invoice
+                # QBO replays a refusal to a reused request id, so the corrected try goes out under its own —
+                # derived from the claim's, so a resumed claim replays both tries instead of repeating them.
+                request_id = corrected_request_id(link.request_id)
                 refresh_references(self.mirror, order.company_id, client, payload)  # the mirror was behind
+                if uses_shipping_line(payload):  # shipping may have been turned off in QBO since prefs were read
+                    prefs = context.preferences(self._uow, inputs.connection, client, self._now(), refresh=True)
         raise AssertionError("unreachable")
 
     def _payload(self, client: QboClient, inputs: Inputs, prefs: QboPreferences, request_id: str) -> dict[str, Any]:
@@ -316,19 +327,21 @@ class Invoicing(Planning):
             raise CurrencyMismatch(customer.display_name, customer.currency, order.currency)
         items = matcher.items(list(inputs.products.values()), create=True)
         remember(self._uow, order.company_id, matcher)
-        refs = refs_for(inputs, prefs, customer, items)
+        shipping = Shipping(matcher, self.mirror, self._uow).plan(order, inputs.rates, create=True)
+        refs = refs_for(inputs, prefs, customer, items, shipping)
         return invoice_payload(order, refs, prefs, zone_of(inputs), request_id, inputs.doc_number)
 
     def _send(
-        self, client: QboClient, order: SalesOrder, link: InvoiceLink, payload: dict[str, Any], unsure: Unsure
-    ) -> dict[str, Any]:
-        """Create the invoice with its request id, looking it up first whenever it may exist already; ClaimLost
-        when a sweeper took the claim over while this worker waited to send (sync/claims.py)."""
-        request_id = link.request_id
-        assert request_id is not None
-        if unsure.now and (found := unsure.look_up(client, order, request_id, payload)) is not None:
+        self, client: QboClient, order: SalesOrder, link: InvoiceLink, payload: dict[str, Any], unsure: Unsure,
+        request_id: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Create the invoice under `request_id`, looking it up first (by the claim's marker) whenever it may exist
+        already; ClaimLost when a sweeper took the claim over while this worker waited to send (sync/claims.py)."""
+        claimed = link.request_id
+        assert claimed is not None
+        if unsure.now and (found := unsure.look_up(client, order, claimed, payload)) is not None:
             return found
-        claim = [(link.sales_order_id, link.number, request_id)]
+        claim = [(link.sales_order_id, link.number, claimed)]
 
         def still_mine() -> None:
             hold(self._uow, order.company_id, claim, self._now, "sending")
@@ -336,13 +349,13 @@ class Invoicing(Planning):
         try:
             return client.create("Invoice", payload, request_id=request_id, retry_unknown=False, before_send=still_mine)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
-            if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
+            if (found := unsure.look_up(client, order, claimed, payload, unknown)) is not None:
                 return found
         # Not there: the request never took effect. Once more with the same request id (a replay if it did).
         try:
             return client.create("Invoice", payload, request_id=request_id, retry_unknown=False, before_send=still_mine)
         except (qbo.OutcomeUnknown, qbo.ServerError) as unknown:
-            if (found := unsure.look_up(client, order, request_id, payload, unknown)) is not None:
+            if (found := unsure.look_up(client, order, claimed, payload, unknown)) is not None:
                 return found
             raise  # looked: not there, so certainly no invoice
 
@@ -390,10 +403,14 @@ def succeeded(link: InvoiceLink, invoice: dict[str, Any], at: datetime) -> Invoi
     return link.succeed(str(invoice["Id"]), invoice.get("DocNumber"), str(invoice.get("SyncToken", "0")), at)
 
 
-def refs_for(inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items: dict[int, ItemMatch]) -> Refs:
+def refs_for(
+    inputs: Inputs, prefs: QboPreferences, customer: CustomerMatch, items: dict[int, ItemMatch],
+    shipping: ShippingPlan | None = None,
+) -> Refs:  # fmt: skip
     lines, txn_code = tax_codes(inputs.order, inputs.rates, inputs.connection.settings, prefs)
     item_ids = {vid: match.qbo_id or f"(new item {match.sku})" for vid, match in items.items()}
-    return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, customer.terms_id)
+    terms, ship = customer.terms_id, shipping.refs if shipping else None
+    return Refs(customer.qbo_id or "(new customer)", item_ids, lines, txn_code, terms, ship)
 
 
 def zone_of(inputs: Inputs) -> ZoneInfo:

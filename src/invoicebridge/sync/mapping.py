@@ -15,6 +15,17 @@ from invoicebridge.domain.connection import QboPreferences, TaxModel
 
 CENT = Decimal("0.01")
 MARKER_PREFIX = "invoicebridge"
+# QBO's own shipping line takes this pseudo item id (sync/shipping.py says where that is documented).
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+
+
+@dataclass(frozen=True)
+class ShippingRefs:
+    """Where an invoice's shipping fee goes: QBO's shipping line (SHIPPING_ITEM_ID) or the company's Shipping
+    item, with the fee's tax code."""
+
+    item_id: str
+    tax_code: str
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class Refs:
     line_tax_codes: Mapping[int, str]  # row index → QBO TaxCode id ("TAX"/"NON" in the US model)
     txn_tax_code: str | None  # US model: the invoice's sales tax code
     terms_id: str | None  # customer's terms, else the company default
+    shipping: ShippingRefs | None = None  # needed when the order (as this invoice carries it) has a shipping fee
 
 
 def marker(order: SalesOrder, request_id: str) -> str:
@@ -42,13 +54,19 @@ def invoice_payload(
     doc_number: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The QBO Invoice body for `order` — an SO, or the part of it one invoice carries (tax-exclusive; amounts
-    Decimal). `doc_number` (default: the SO number) is used when the company has custom transaction numbers."""
+    Decimal). `doc_number` (default: the SO number) is used when the company has custom transaction numbers.
+    The shipping fee, when the order carries one, is the last line; ValueError when `refs` say nowhere to put it."""
+    lines = [_line(order, index, refs) for index in range(len(order.rows))]
+    if order.shipping_fee is not None:
+        if refs.shipping is None:
+            raise ValueError(f"{order.number} carries a shipping fee, but no shipping line was matched")
+        lines.append(shipping_line(order.shipping_fee, refs.shipping))
     body: dict[str, Any] = {
         "CustomerRef": {"value": refs.customer_id},
         "TxnDate": order.created_at.astimezone(zone).date().isoformat(),
         "CustomerMemo": {"value": order.number},
         "PrivateNote": marker(order, request_id),
-        "Line": [_line(order, index, refs) for index in range(len(order.rows))],
+        "Line": lines,
     }
     if prefs.custom_txn_numbers:
         body["DocNumber"] = doc_number or order.number
@@ -86,6 +104,17 @@ def _line(order: SalesOrder, index: int, refs: Refs) -> dict[str, Any]:
     return line
 
 
+def shipping_line(fee: Decimal, refs: ShippingRefs) -> dict[str, Any]:
+    """The fee as QBO's shipping line (an Amount and a tax code only), or as one unit of the Shipping item."""
+    amount = fee.quantize(CENT, rounding=ROUND_HALF_UP)
+    detail: dict[str, Any] = {"ItemRef": {"value": refs.item_id}, "TaxCodeRef": {"value": refs.tax_code}}
+    line: dict[str, Any] = {"DetailType": "SalesItemLineDetail", "Amount": amount, "SalesItemLineDetail": detail}
+    if refs.item_id != SHIPPING_ITEM_ID:
+        detail.update(Qty=Decimal(1), UnitPrice=fee)
+        line["Description"] = "Shipping"
+    return line
+
+
 def _address(address: Address) -> dict[str, str]:
     parts = {
         "Line1": address.line1, "Line2": address.line2, "City": address.city,
@@ -95,5 +124,5 @@ def _address(address: Address) -> dict[str, str]:
 
 
 def payload_total(body: Mapping[str, Any]) -> Decimal:
-    """Σ line amounts of an invoice body (before tax)."""
+    """Σ line amounts of an invoice body (before tax; the shipping line included)."""
     return sum((Decimal(line["Amount"]) for line in body["Line"]), Decimal(0))

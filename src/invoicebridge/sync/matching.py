@@ -3,8 +3,9 @@ batch of them, against the company's mirror of QBO (sync/mirror.py), so matching
 
 * the customer: by e-mail, else the QBO id remembered for this customer, else by display name, else created
   (with the company's default terms). Matching never edits a QBO customer;
-* the items: by SKU; a missing one is created as a non-inventory item on the chosen revenue account; an existing
-  one is never updated;
+* the items: by SKU; a missing one is created as a non-inventory item on the income account chosen for its
+  product's category, else the revenue account; an existing one is never updated (a category's account changed
+  later affects only items created afterwards);
 * the tax codes: through the mapping chosen at connection.
 
 Only what the mirror does not have costs QBO requests: it is looked up once (in bulk: ``IN (…)``) in case the
@@ -27,6 +28,7 @@ from invoicebridge.domain.connection import ConnectionSettings, QboPreferences, 
 from invoicebridge.domain.qbo_mirror import MirrorCustomer, MirrorItem
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import BATCH_LIMIT, QboClient, batch_error
+from invoicebridge.sync.mapping import SHIPPING_ITEM_ID
 from invoicebridge.sync.mirror import CUSTOMER as CUSTOMER_ENTITY
 from invoicebridge.sync.mirror import ITEM as ITEM_ENTITY
 from invoicebridge.sync.mirror import Mirror, customer_of, quote
@@ -240,7 +242,8 @@ class Matcher:
     def _item_body(self, product: ProductVariant) -> dict[str, Any]:
         return {
             "Name": product.name, "Sku": product.sku, "Type": "NonInventory",
-            "IncomeAccountRef": {"value": self.settings.revenue_account_id}, "UnitPrice": product.sales_price,
+            "IncomeAccountRef": {"value": self.settings.income_account(product.category)},
+            "UnitPrice": product.sales_price,
         }  # fmt: skip
 
     # -- creating --------------------------------------------------------------------------------------
@@ -298,7 +301,8 @@ def refresh_references(mirror: Mirror, company_id: int, client: QboClient, paylo
         str(ref["value"])
         for line in payload.get("Line") or []
         if (ref := (line.get("SalesItemLineDetail") or {}).get("ItemRef")) and ref.get("value")
-    ]
+        and ref["value"] != SHIPPING_ITEM_ID  # QBO's shipping line names no item (sync/shipping.py)
+    ]  # fmt: skip
     mirror.refresh_customers(company_id, client, qbo_ids=[customer] if customer else [])
     mirror.refresh_items(company_id, client, qbo_ids=items)
 
@@ -330,15 +334,19 @@ def _first_by(rows: Sequence[T], key: Callable[[T], str | None]) -> dict[str, T]
 def tax_codes(
     order: SalesOrder, rates: Mapping[int, TaxRate], settings: ConnectionSettings, prefs: QboPreferences
 ) -> tuple[dict[int, str], str | None]:
-    """Per row index its QBO tax code, and (US) the invoice's sales tax code. Raises ValidationError."""
+    """Per row index its QBO tax code, and (US) the invoice's sales tax code — the shipping fee's rate counts
+    too, when the order carries a fee. Raises ValidationError."""
     lines: dict[int, str] = {}
     if prefs.tax_model is TaxModel.US:
-        taxed = {
-            settings.tax_mapping[r.tax_rate_id] for r in order.rows if r.tax_rate_id and _taxed(r.tax_rate_id, rates)
-        }
+        rate_ids = [r.tax_rate_id for r in order.rows]
+        if order.shipping_fee is not None:
+            rate_ids.append(order.shipping_tax_rate_id)
+        taxed = {settings.tax_mapping[rate] for rate in rate_ids if rate and _taxed(rate, rates)}
         if len(taxed) > 1:
             raise ValidationError.single(
-                "rows", "A US QuickBooks invoice carries one sales tax rate, but this order's rows use several."
+                "rows",
+                "A US QuickBooks invoice carries one sales tax rate, but this order's rows (and shipping fee) use "
+                "several.",
             )
         for index, row in enumerate(order.rows):
             lines[index] = "TAX" if _taxed(row.tax_rate_id, rates) else "NON"
@@ -348,7 +356,10 @@ def tax_codes(
             raise ValidationError.single(
                 f"rows[{index}].tax_rate_id", "Every row needs a tax rate for a VAT/GST company (use a 0% rate)."
             )
-        lines[index] = settings.tax_mapping[row.tax_rate_id]
+        code = settings.tax_code(row.tax_rate_id, not _taxed(row.tax_rate_id, rates))
+        if code is None:  # require_complete let no unmapped rate through; a rate added since is refused here
+            raise ValidationError.single(f"rows[{index}].tax_rate_id", "Map this tax rate to a QuickBooks tax code.")
+        lines[index] = code
     return lines, None
 
 

@@ -105,6 +105,14 @@ class Mirror:
         by_id = _look_up(client, ITEM, "Id", qbo_ids)
         self.apply(company_id, ITEM, rows + by_id + _tombstones(qbo_ids, by_id))
 
+    def item_named(self, company_id: int, client: QboClient, name: str) -> MirrorItem | None:
+        """The QBO item with this name, active or not (QBO keeps item names unique), read from QBO (one query) into
+        the mirror — which indexes items by SKU only; None when QBO has none."""
+        rows = _look_up(client, ITEM, "Name", [name])
+        self.apply(company_id, ITEM, rows)
+        found = [item_of(row) for row in rows if str(row.get("Name") or "").lower() == name.lower()]
+        return min(found, key=lambda item: not item.active) if found else None
+
 
 def _look_up(client: QboClient, entity: str, field: str, values: Sequence[str]) -> list[dict[str, Any]]:
     unique = sorted(set(values))

@@ -27,11 +27,14 @@ ADDRESS_PARTS = ("line1", "line2", "city", "region", "postal_code", "country")
 ADDRESS_COLUMNS = tuple(f"{kind}_{part}" for kind in ("bill", "ship") for part in ADDRESS_PARTS)
 OPTIONAL = (
     "created_at", "customer_email", "currency", "product_name", "unit_cost", "tax_name", "tax_percent",
-    "delivery_deadline", "description", *ADDRESS_COLUMNS,
+    "delivery_deadline", "description", "category", *ADDRESS_COLUMNS, "shipping_fee", "shipping_tax_name",
 )  # fmt: skip
 # Columns that describe the SO, not the row: every line of one SO must agree on them.
-ORDER_COLUMNS = ("created_at", "customer_name", "customer_email", "currency", "delivery_deadline", *ADDRESS_COLUMNS)
-AMOUNT_COLUMNS = ("quantity", "unit_price", "unit_cost", "tax_percent")
+ORDER_COLUMNS = (
+    "created_at", "customer_name", "customer_email", "currency", "delivery_deadline", *ADDRESS_COLUMNS,
+    "shipping_fee", "shipping_tax_name",
+)  # fmt: skip
+AMOUNT_COLUMNS = ("quantity", "unit_price", "unit_cost", "tax_percent", "shipping_fee")
 # Refusals name the file's columns, not the fields of the customer the import would create.
 CUSTOMER_COLUMNS = {
     "display_name": "customer_name", "email": "customer_email", "billing_address": "bill", "shipping_address": "ship"

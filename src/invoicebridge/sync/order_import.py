@@ -123,6 +123,7 @@ def _write_order(uow: UnitOfWork, company: Company, number: str, lines: list[Lin
     first = lines[0]
     customer = _collect(problems, lambda: _customer(uow, company, first))
     built = [(line, row) for line in lines if (row := _collect(problems, partial(_row, uow, company_id, line)))]
+    shipping_rate = _collect(problems, lambda: _shipping_rate(uow, company_id, first))
     if customer is None:
         raise ValidationError(problems)
     try:
@@ -132,6 +133,7 @@ def _write_order(uow: UnitOfWork, company: Company, number: str, lines: list[Lin
             company.id, number, customer.id, _address(first, "bill") or customer.billing_address,
             _address(first, "ship") or customer.shipping_address, created_at, deadline,
             first.get("currency") or customer.currency, [row for _, row in built],
+            first.get("shipping_fee") or None, shipping_rate.id if shipping_rate else None,
         )  # fmt: skip
     except ValidationError as error:
         problems.extend(_on_lines(p, first, built) for p in error.problems)
@@ -228,7 +230,8 @@ def _product(uow: UnitOfWork, company_id: int, line: Line) -> ProductVariant:
         return existing
     name = line.get("product_name") or line.get("sku")
     try:
-        draft = new_product(company_id, line.get("sku"), name, line.get("unit_price"), line.get("unit_cost") or "0")
+        price, cost = line.get("unit_price"), line.get("unit_cost") or "0"
+        draft = new_product(company_id, line.get("sku"), name, price, cost, line.get("category"))
     except ValidationError as error:
         # Name the CSV's columns, not the product's fields.
         columns = {"sales_price": "unit_price", "name": "product_name"}
@@ -254,6 +257,20 @@ def _tax_rate(uow: UnitOfWork, company_id: int, line: Line) -> TaxRate | None:
     if not percent:
         raise ValidationError.single(f"line {line.number}.tax_percent", f"Tax rate {name} is new: give its percent.")
     return uow.tax_rates.add(_at(line, lambda: new_tax_rate(company_id, name, percent)))
+
+
+def _shipping_rate(uow: UnitOfWork, company_id: int, line: Line) -> TaxRate | None:
+    """The shipping fee's tax rate, named in `shipping_tax_name`: one the order book has (or a line of the file
+    made), since no percent comes with it."""
+    name = line.get("shipping_tax_name")
+    if not name:
+        return None
+    found = uow.tax_rates.find_by_name(company_id, name)
+    if found is None:
+        raise ValidationError.single(
+            f"line {line.number}.shipping_tax_name", f"There is no tax rate {name} in the order book."
+        )
+    return found
 
 
 def _at(line: Line, build: Callable[[], T]) -> T:

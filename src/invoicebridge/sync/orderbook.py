@@ -103,9 +103,11 @@ class OrderBook(OrderReads):
 
     # -- products and tax rates --------------------------------------------------------------------
     def create_product(
-        self, company_id: int, sku: object, name: object, sales_price: object, unit_cost: object = "0"
-    ) -> ProductVariant:
-        product = new_product(company_id, sku, name, sales_price, unit_cost)
+        self, company_id: int, sku: object, name: object, sales_price: object, unit_cost: object = "0",
+        category: object = None,
+    ) -> ProductVariant:  # fmt: skip
+        """`category` (optional) picks the QBO income account of the product's item (docs/quickbooks.md)."""
+        product = new_product(company_id, sku, name, sales_price, unit_cost, category)
         with self._uow() as uow:
             uow.companies.get(company_id)
             stored = uow.products.add(product)
@@ -115,7 +117,7 @@ class OrderBook(OrderReads):
     def update_product(self, company_id: int, product_id: int, **changes: object) -> ProductVariant:
         with self._uow() as uow:
             current = uow.products.get(company_id, product_id)
-            merged = _merge(current, changes, ("sku", "name", "sales_price", "unit_cost"))
+            merged = _merge(current, changes, ("sku", "name", "sales_price", "unit_cost", "category"))
             stored = uow.products.update(replace(new_product(company_id, **merged), id=current.id))
             uow.commit()
         return stored
@@ -166,8 +168,11 @@ class OrderBook(OrderReads):
         created_at: object = None,
         delivery_deadline: object = None,
         currency: object = None,
+        shipping_fee: object = None,
+        shipping_tax_rate_id: object = None,
     ) -> SalesOrder:
-        """Validate and store a new SO; addresses and currency default to the customer's.
+        """Validate and store a new SO; addresses and currency default to the customer's. A shipping fee (None:
+        none) is charged once, on the SO's first invoice.
 
         Raises ValidationError (bad fields, unknown customer/product/tax rate) or Conflict (number taken).
         """
@@ -192,8 +197,11 @@ class OrderBook(OrderReads):
                     delivery_deadline,
                     currency,
                     filled,
+                    shipping_fee,
+                    shipping_tax_rate_id,
                 ),
             )
+            _refuse_unknown_shipping_rate(uow, company_id, order)
             _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.add(order)
             uow.commit()
@@ -217,8 +225,12 @@ class OrderBook(OrderReads):
                     "created_at",
                     "delivery_deadline",
                     "currency",
+                    "shipping_fee",
+                    "shipping_tax_rate_id",
                 ),
             )
+            if "shipping_fee" in changes and changes["shipping_fee"] is None and "shipping_tax_rate_id" not in changes:
+                merged["shipping_tax_rate_id"] = None  # the fee taken away takes its tax rate with it
             row_inputs = rows if rows is not None else [_as_input(row) for row in current.rows]
             customer = _customer_or_none(uow, company_id, merged["customer_id"])
             order = _validated(
@@ -232,6 +244,7 @@ class OrderBook(OrderReads):
             )
             if rows is None:  # unchanged rows keep their ids (deliveries refer to them)
                 order = replace(order, rows=current.rows)
+            _refuse_unknown_shipping_rate(uow, company_id, order)
             if order.number != current.number:
                 _refuse_taken_number(uow, company_id, order.number)
             stored = uow.sales_orders.update(replace(order, id=current.id))
@@ -356,6 +369,12 @@ def _tax_rate_exists(uow: UnitOfWork, company_id: int, rate_id: object) -> bool:
     except NotFound:
         return False
     return True
+
+
+def _refuse_unknown_shipping_rate(uow: UnitOfWork, company_id: int, order: SalesOrder) -> None:
+    rate = order.shipping_tax_rate_id
+    if rate is not None and not _tax_rate_exists(uow, company_id, rate):
+        raise ValidationError.single("shipping_tax_rate_id", f"There is no tax rate {rate} in this company.")
 
 
 def _refuse_taken_number(uow: UnitOfWork, company_id: int, number: str) -> None:

@@ -5,7 +5,7 @@ Every method is scoped by company: a repository never returns another company's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -35,10 +35,14 @@ from invoicebridge.domain.access import (
 )
 from invoicebridge.domain.bulk import BulkRun
 from invoicebridge.domain.connection import Connection, TokenPair
+from invoicebridge.domain.payments import InvoiceBalance
 from invoicebridge.domain.qbo_mirror import MirrorCustomer, MirrorItem, MirrorState
 from invoicebridge.domain.records import AuditEntry, CogsEntry
+from invoicebridge.domain.returns import Return
 
 if TYPE_CHECKING:
+    from invoicebridge.sync.customer_import import CustomerImportRepository
+    from invoicebridge.sync.failed_invoices import FailedInvoiceQueries
     from invoicebridge.sync.overview import OverviewRepository
 
 __all__ = [
@@ -57,10 +61,12 @@ __all__ = [
     "OrderFilter",
     "Page",
     "PageRequest",
+    "PaymentRepository",
     "ProcessedEventRepository",
     "ProductRepository",
     "QboRefRepository",
     "QboUsageRepository",
+    "ReturnRepository",
     "SalesOrderRepository",
     "TaxRateRepository",
     "TokenVault",
@@ -116,6 +122,9 @@ class ProductRepository(Protocol):
     def update(self, product: ProductVariant) -> ProductVariant: ...
     def list(self, company_id: int, page: PageRequest) -> Page[ProductVariant]: ...
     def get_by_sku(self, company_id: int, sku: str) -> ProductVariant | None: ...
+    def categories(self, company_id: int) -> tuple[str, ...]:
+        """The distinct categories of the company's products, sorted."""
+        ...
 
 
 class TaxRateRepository(Protocol):
@@ -295,6 +304,51 @@ class CogsRepository(Protocol):
         ...
 
 
+class ReturnRepository(Protocol):
+    """An SO's returns and their credit memos (domain/returns.py)."""
+
+    def of_order(self, company_id: int, sales_order_id: int) -> list[Return]: ...
+    def get(self, company_id: int, sales_order_id: int, number: int) -> Return:
+        """Raises NotFound, also for another company's."""
+        ...
+
+    def add(self, company_id: int, order: SalesOrder, ret: Return) -> Return:
+        """Raises Conflict when a concurrent return of the SO took its number."""
+        ...
+
+    def save(self, company_id: int, ret: Return) -> Return:
+        """Raises Conflict when it changed since it was read."""
+        ...
+
+    def unsettled(
+        self, claimed_before: datetime, pending_before: datetime, failed_before: datetime,
+        uncertain_codes: Iterable[str], limit: int,
+    ) -> list[tuple[int, int, int]]:  # fmt: skip
+        """(company id, SO id, number) of stale claims, lost pending jobs and uncertain failures."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Invoice balances and the SOs' payment status (domain/payments.py; store/payment_repositories.py)."""
+
+    def tracked(self, company_id: int) -> bool: ...
+    def ours(self, company_id: int, qbo_invoice_ids: Sequence[str]) -> set[str]:
+        """Which of these QBO invoices are the company's invoices that exist in QBO."""
+        ...
+
+    def unread(self, company_id: int, limit: int) -> list[str]:
+        """QBO ids of the company's invoices whose balance was never read, oldest first."""
+        ...
+
+    def record(self, company_id: int, balances: Mapping[str, InvoiceBalance]) -> list[int]:
+        """Store the balances (others' invoices and older SyncTokens ignored); the SOs whose status changed."""
+        ...
+
+    def track(self, company_id: int, on: bool) -> None:
+        """Opt-in turned on (statuses from the balances known) or off (statuses and balances forgotten)."""
+        ...
+
+
 class ProcessedEventRepository(Protocol):
     def seen(self, event_id: str) -> bool: ...
     def first_time(self, event_id: str, at: datetime) -> bool:
@@ -416,9 +470,13 @@ class UnitOfWork(Protocol):
     @property
     def cogs(self) -> CogsRepository: ...
     @property
+    def returns(self) -> ReturnRepository: ...
+    @property
     def overview(self) -> OverviewRepository: ...
     @property
     def bulk_runs(self) -> BulkRunRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
     @property
     def processed_events(self) -> ProcessedEventRepository: ...
     @property
@@ -437,6 +495,10 @@ class UnitOfWork(Protocol):
     def login_links(self) -> LoginLinkRepository: ...
     @property
     def login_throttle(self) -> LoginThrottleRepository: ...
+    @property
+    def customer_imports(self) -> CustomerImportRepository: ...
+    @property
+    def failed_invoices(self) -> FailedInvoiceQueries: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from invoicebridge.domain import NotConnected, PageRequest, TaxRate
 from invoicebridge.domain.connection import RECONNECT_MESSAGE, Connection
 from invoicebridge.sync.ports import UnitOfWork
@@ -16,8 +18,13 @@ def usable_connection(uow: UnitOfWork, company_id: int) -> tuple[Connection, dic
     if not connection.usable:
         raise NotConnected(RECONNECT_MESSAGE)
     rates = all_tax_rates(uow, company_id)
-    connection.settings.require_complete(sorted(rates))
+    connection.settings.require_complete(sorted(rates), zero_rate_ids(rates))
     return connection, rates
+
+
+def zero_rate_ids(rates: Mapping[int, TaxRate]) -> set[int]:
+    """The 0 % rates among `rates` (a 0 % rate maps to the no-tax code unless mapped itself)."""
+    return {rate_id for rate_id, rate in rates.items() if rate.percent == 0}
 
 
 def all_tax_rates(uow: UnitOfWork, company_id: int) -> dict[int, TaxRate]:

@@ -23,12 +23,15 @@ from invoicebridge.qbo.webhooks import EntityChange, parse_notifications
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
 from invoicebridge.sync.mirror import CUSTOMER, ITEM, Mirror
 from invoicebridge.sync.pacing import Pacing
+from invoicebridge.sync.payments import PaymentStatusSync
 from invoicebridge.sync.ports import UnitOfWorkFactory
+from invoicebridge.sync.voids import Voids
 
 log = logging.getLogger(__name__)
 CDC_OVERLAP = timedelta(minutes=2)  # re-read a little of the last window: clocks and commits are not instant
 CDC_FIRST_LOOK = timedelta(days=1)
 MIRRORED = (CUSTOMER, ITEM)  # kept current in the mirror by the same webhooks and CDC rounds
+DELETABLE = (InvoiceState.INVOICED, InvoiceState.VOIDED)  # a voided invoice deleted later gives its slot back
 
 
 class DeliveryIncomplete(InvoiceBridgeError):
@@ -45,7 +48,9 @@ class Reconcile:
     ) -> None:
         self._uow, self._clients, self._now = uow, clients, now
         self.mirror = Mirror(uow, now)
+        self.payments = PaymentStatusSync(uow, clients)  # payment status, for companies that opted in
         self.pacing = pacing or Pacing()
+        self.voids = Voids(uow, clients, now)  # invoices voided in QBO (sync/voids.py)
 
     def invoice_deleted(self, realm_id: str, invoice_id: str) -> list[int]:
         """SO ids set back to Not invoiced after QBO confirmed the invoice is gone (usually one; none when we do
@@ -68,6 +73,7 @@ class Reconcile:
         handled, failed = 0, []
         changes = list(changes)
         self._webhooks_arrived(changes)
+        payments = self.payments.delivery(changes)  # reads QBO at most once per realm for the whole delivery
         for change in changes:
             with self._uow() as uow:
                 if uow.processed_events.seen(change.event_id):
@@ -75,8 +81,12 @@ class Reconcile:
             try:
                 if change.entity == "Invoice" and change.operation == "Delete":
                     handled += len(self.invoice_deleted(change.realm_id, change.entity_id))
+                elif change.entity == "Invoice" and change.operation == "Void":
+                    handled += len(self.voids.invoice_voided(change.realm_id, change.entity_id))
                 elif change.entity in MIRRORED:
                     self._mirror_changed(change)
+                if payments.concerns(change):  # also after a branch above: an invoice update may be both
+                    payments.handle(change)
             except Exception as error:  # one event's failure must not drop the others
                 log.warning("webhook event %s not handled yet: %s", change.event_id, error)
                 failed.append(change.event_id)
@@ -97,10 +107,13 @@ class Reconcile:
             return 0
         started = self._now()
         since = (connection.cdc_checked_at or started - CDC_FIRST_LOOK) - CDC_OVERLAP
-        changes = self._clients(connection, AuditTrail()).cdc(["Invoice", *MIRRORED], since)
+        wanted = ["Invoice", *MIRRORED, *self.payments.cdc_entities(connection)]  # one CDC request either way
+        changes = self._clients(connection, AuditTrail()).cdc(wanted, since)
         self._mirror_polled(company_id, changes)
         deleted = [str(i["Id"]) for i in changes.get("Invoice", []) if i.get("status") == "Deleted"]
         set_back = sum(1 for invoice_id in deleted if self._set_back(company_id, invoice_id) is not None)
+        set_back += self.voids.from_cdc(company_id, changes.get("Invoice", []))  # voided: updated rows, judged
+        self.payments.polled(connection, changes)  # balances of the invoices it brought (opt-in; sync/payments.py)
         with self._uow() as uow:
             current = uow.connections.get(company_id)
             if current is not None:
@@ -185,7 +198,7 @@ class Reconcile:
     def _ours(self, company_id: int, invoice_id: str) -> bool:
         with self._uow() as uow:
             link = uow.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
-        return link is not None and link.state is InvoiceState.INVOICED
+        return link is not None and link.state in DELETABLE
 
     def _gone(self, connection: Connection, invoice_id: str) -> bool:
         """Whether QBO says the invoice no longer exists (read answers Object Not Found, or a Deleted status)."""
@@ -203,7 +216,7 @@ class Reconcile:
         try:
             with self._uow() as uow:
                 link = uow.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
-                if link is None or link.state is not InvoiceState.INVOICED:
+                if link is None or link.state not in DELETABLE:
                     return None
                 uow.invoice_links.save(company_id, link.invoice_deleted(self._now()))
                 uow.commit()

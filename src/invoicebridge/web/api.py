@@ -84,7 +84,8 @@ def update_customer(company_id: MemberCompany, customer_id: ObjectId, body: Cust
 
 @router.post(COMPANY + "/products", status_code=status.HTTP_201_CREATED, tags=["products"])
 def create_product(company_id: MemberCompany, body: ProductIn, book: Book) -> ProductOut:
-    return ProductOut.of(book.create_product(company_id, body.sku, body.name, body.sales_price, body.unit_cost))
+    made = book.create_product(company_id, body.sku, body.name, body.sales_price, body.unit_cost, body.category)
+    return ProductOut.of(made)
 
 
 @router.get(COMPANY + "/products", tags=["products"])

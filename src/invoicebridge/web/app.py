@@ -13,11 +13,33 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from invoicebridge.bootstrap import Container
-from invoicebridge.web import access_api, api, errors, invoices_api, orders_api, pages, qbo_api, webhooks
+from invoicebridge.web import (
+    access_api,
+    api,
+    customer_import_api,
+    errors,
+    failed_invoices_api,
+    invoices_api,
+    orders_api,
+    pages,
+    qbo_api,
+    returns_api,
+    webhooks,
+)
 from invoicebridge.web.auth import CallerDep
 from invoicebridge.web.headers import SecurityHeaders
 from invoicebridge.web.limits import BodyLimit
-from invoicebridge.web.screens import admin, entry, overview, quickbooks, sell, so_card
+from invoicebridge.web.screens import (
+    admin,
+    entry,
+    failed,
+    overview,
+    qbo_customers,
+    quickbooks,
+    sell,
+    so_card,
+    so_returns,
+)
 
 
 def create_app(container: Container) -> FastAPI:
@@ -37,9 +59,12 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     routers = (api.router, orders_api.router, qbo_api.router, invoices_api.router, access_api.router, pages.router,
                webhooks.router)  # fmt: skip
+    routers_more = (customer_import_api.router, failed_invoices_api.router)  # *Import customers*, *Retry failed*
     # entry before so_card: its /c/{c}/so/new must not be read as the card of an SO "new"
     screens = (sell.router, entry.router, so_card.router, quickbooks.router, admin.router, overview.router)
-    for router in (*routers, *screens):
+    screens_more = (failed.router, qbo_customers.router)  # *Failed invoices*, *Import customers from QuickBooks*
+    returns = (returns_api.router, so_returns.router)  # returns of delivered goods → QBO credit memos
+    for router in (*routers, *routers_more, *screens, *screens_more, *returns):
         app.include_router(router)
     app.mount("/static/swagger", StaticFiles(directory=str(files("fastapi_offline") / "static")), name="swagger")
     app.mount("/static", StaticFiles(directory=str(files("invoicebridge.web") / "static")), name="static")

@@ -1,6 +1,7 @@
 """/api/companies/{company_id}/sales-orders/{order_id}/invoices: an SO's invoices (partial invoicing) — list
-them, read one, invoice delivered parts (one invoice for the chosen deliveries, or one each), retry one, and
-preview a partial invoice. *Invoice all* stays `POST …/invoice` (qbo_api.py)."""
+them, read one, invoice delivered parts (one invoice for the chosen deliveries, or one each), retry one,
+preview a partial invoice, and link a failed one to the QuickBooks invoice that has its number. *Invoice all* stays
+`POST …/invoice` (qbo_api.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from fastapi import APIRouter, Query, status
 from pydantic import Field
 
 from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST
+from invoicebridge.sync.link_existing import LinkExisting
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import App, MemberCompany, ObjectId
-from invoicebridge.web.qbo_api import LinkedInvoiceOut, linked, preview_body
-from invoicebridge.web.schemas import Id, Strict
+from invoicebridge.web.qbo_api import ExistingInvoiceOut, LinkedInvoiceOut, linked, preview_body
+from invoicebridge.web.schemas import Id, MoneyOut, Strict
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders/{order_id}", tags=["invoices"], responses=ERRORS)
 
@@ -54,6 +56,38 @@ def invoice_deliveries(
 def retry_invoice(company_id: MemberCompany, order_id: ObjectId, number: ObjectId, app: App) -> LinkedInvoiceOut:
     """Try one of the SO's invoices again now (idempotent: an invoiced one answers with its invoice)."""
     return linked(app, company_id, app.invoicing.create_invoice(company_id, order_id, number))
+
+
+class LinkOfferOut(Strict):
+    """Whether a failed invoice may be linked to the QuickBooks invoice that has its number (docs/quickbooks.md,
+    Numbering)."""
+
+    linkable: bool
+    reason: str | None = Field(description="why it may not be linked (null when it may)")
+    existing_invoice: ExistingInvoiceOut
+    doc_number: str = Field(description="the number both share")
+    existing_subtotal: MoneyOut | None = Field(description="the QuickBooks invoice's lines before tax")
+    subtotal: MoneyOut | None = Field(description="this invoice's lines before tax")
+
+
+@router.get("/invoices/{number}/link-existing")
+def link_offer(company_id: MemberCompany, order_id: ObjectId, number: ObjectId, app: App) -> LinkOfferOut:
+    """Whether this failed invoice may be linked to the QuickBooks invoice that has its number: one read of that
+    invoice. 409 when linking is turned off for the company, or the invoice did not fail that way."""
+    offer = LinkExisting(app.invoicing).check(company_id, order_id, number)
+    existing = ExistingInvoiceOut(id=offer.existing_id, url=app.invoice_url(company_id, offer.existing_id))
+    return LinkOfferOut(
+        linkable=offer.linkable, reason=offer.reason, existing_invoice=existing, doc_number=offer.doc_number,
+        existing_subtotal=offer.existing_subtotal, subtotal=offer.subtotal,
+    )  # fmt: skip
+
+
+@router.post("/invoices/{number}/link-existing")
+def link_existing(company_id: MemberCompany, order_id: ObjectId, number: ObjectId, app: App) -> LinkedInvoiceOut:
+    """*Link to this invoice*: the failed invoice becomes the QuickBooks invoice that has its number, checked again
+    now (same customer, same amount before tax); nothing is created in QuickBooks. 409 with the reason when it does
+    not match, when another invoice is linked to it already, or when linking is off."""
+    return linked(app, company_id, LinkExisting(app.invoicing).link(company_id, order_id, number))
 
 
 @router.get("/invoices-preview")

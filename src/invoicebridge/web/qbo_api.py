@@ -14,13 +14,18 @@ from pydantic import BaseModel, Field
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
 from invoicebridge.domain.connection import AccountingMode, Connection, ConnectionSettings
+from invoicebridge.domain.money import to_cents
+from invoicebridge.sync.duplicates import existing_invoice_id
 from invoicebridge.sync.invoicing import Preview
 from invoicebridge.sync.pacing import Pacing
+from invoicebridge.sync.shipping import ShippingPlan
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
 from invoicebridge.web.schemas import Id, InvoiceOut, QboUsageOut
 
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
+CategoryName = Annotated[str, Field(max_length=200)]  # checked as a category by the settings (≤ 100 once trimmed)
+QboId = Annotated[str, Field(min_length=1, max_length=100)]
 PREFIX = "/api/companies/{company_id}"
 
 
@@ -68,7 +73,10 @@ class ConnectionOut(BaseModel):
             settings={"revenue_account_id": s.revenue_account_id, "mode": s.mode.value,
                       "tax_mapping": {str(k): v for k, v in s.tax_mapping.items()},
                       "cogs_account_id": s.cogs_account_id, "inventory_asset_account_id": s.inventory_asset_account_id,
-                      "cogs_per_delivery": s.cogs_per_delivery},
+                      "cogs_per_delivery": s.cogs_per_delivery, "track_payments": s.track_payments,
+                      "category_accounts": dict(s.category_accounts), "no_tax_code_id": s.no_tax_code_id,
+                      "invoice_number_prefix": s.invoice_number_prefix,
+                      "offer_link_duplicates": s.offer_link_duplicates},
             preferences=None if prefs is None else {
                 "custom_txn_numbers": prefs.custom_txn_numbers, "multicurrency": prefs.multicurrency,
                 "home_currency": prefs.home_currency, "default_terms_id": prefs.default_terms_id,
@@ -87,18 +95,52 @@ class SettingsIn(BaseModel):
     cogs_per_delivery: bool = Field(
         False, description="accounting with inventory: one COGS entry per invoiced delivery instead of one per SO"
     )
+    track_payments: bool = Field(
+        False, description="show each SO's payment status (Unpaid, Partly paid, Paid) from its QuickBooks invoices' "
+                           "balances; reads QuickBooks on every payment (docs/quickbooks.md, Payment status)"
+    )  # fmt: skip
+    category_accounts: dict[CategoryName, QboId] = Field(
+        default_factory=dict, max_length=1000,
+        description="product category → the QBO Income account its new items post to (others: the revenue account)",
+    )  # fmt: skip
+    invoice_number_prefix: str = Field(
+        "", max_length=100,
+        description='put before every invoice number ("INV-" → "INV-SO-1042"); up to 20 printable characters, and '
+                    "prefix + SO number must fit QuickBooks' 21 (docs/quickbooks.md, Numbering)",
+    )  # fmt: skip
+    offer_link_duplicates: bool = Field(
+        False, description="offer to link an SO refused for a number already used to that QuickBooks invoice, when "
+                           "its customer and amount match"
+    )  # fmt: skip
 
 
 class InvoiceManyIn(BaseModel):
     sales_order_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
+class ExistingInvoiceOut(BaseModel):
+    """The QBO invoice that already has a failed invoice's number (QuickBooks error 6140)."""
+
+    id: str = Field(description="its QuickBooks id (TxnId)")
+    url: str | None = Field(None, description="opens it in QuickBooks")
+
+
 class LinkedInvoiceOut(InvoiceOut):
     url: str | None = Field(None, description="opens the invoice in QuickBooks")
+    existing_invoice: ExistingInvoiceOut | None = Field(
+        None, description="failed because its number is used: the QuickBooks invoice that has it (when QBO said)"
+    )
 
 
 def linked(app: Container, company_id: int, link: InvoiceLink) -> LinkedInvoiceOut:
-    return LinkedInvoiceOut(**InvoiceOut.of(link).model_dump(), url=app.invoice_url(company_id, link.qbo_invoice_id))
+    existing_id = existing_invoice_id(link)
+    existing = None
+    if existing_id is not None:
+        existing = ExistingInvoiceOut(id=existing_id, url=app.invoice_url(company_id, existing_id))
+    return LinkedInvoiceOut(
+        **InvoiceOut.of(link).model_dump(), url=app.invoice_url(company_id, link.qbo_invoice_id),
+        existing_invoice=existing,
+    )  # fmt: skip
 
 
 # -- connection ------------------------------------------------------------------------------------------
@@ -138,6 +180,7 @@ def oauth_callback(
         reason = error if error and error.isprintable() else "no authorization code"
         raise ValidationError.single("code", f"QuickBooks did not connect ({reason[:100]}).")
     connection = app.connecting.finish(state, code, realm_id, person.user_id or 0)
+    app.jobs.import_customers(connection.company_id)  # QBO customers into the order book (sync/customer_import.py)
     if "text/html" in request.headers.get("accept", ""):
         return RedirectResponse(f"/c/{connection.company_id}/quickbooks?done=connected", status_code=303)
     return ConnectionOut.of(connection)
@@ -151,11 +194,13 @@ def disconnect(company_id: AdminCompany, app: App) -> ConnectionOut:
 
 @router.get(PREFIX + "/qbo/choices")
 def settings_choices(company_id: AdminCompany, app: App) -> dict[str, Any]:
-    """The company's QBO accounts and tax codes to choose from."""
+    """The company's QBO accounts and tax codes to choose from, the order book's product categories (each may get
+    its own income account), and `no_tax_code_id`: the code a 0 % tax rate takes unless mapped itself."""
     choices = app.connecting.choices(company_id)
     return {
         "income_accounts": choices.income_accounts, "cogs_accounts": choices.cogs_accounts,
         "asset_accounts": choices.asset_accounts, "tax_codes": choices.tax_codes,
+        "no_tax_code_id": choices.no_tax_code_id, "categories": list(choices.categories),
     }  # fmt: skip
 
 
@@ -168,6 +213,10 @@ def save_settings(company_id: AdminCompany, body: SettingsIn, app: App) -> Conne
         body.cogs_account_id,
         body.inventory_asset_account_id,
         body.cogs_per_delivery,
+        track_payments=body.track_payments,
+        category_accounts=body.category_accounts,
+        invoice_number_prefix=body.invoice_number_prefix.strip(),
+        offer_link_duplicates=body.offer_link_duplicates,
     )
     return ConnectionOut.of(app.connecting.save_settings(company_id, settings))
 
@@ -207,7 +256,16 @@ def preview_body(preview: Preview) -> dict[str, Any]:
         "customer": {"qbo_id": preview.customer.qbo_id, "how": preview.customer.how,
                      "display_name": preview.customer.display_name},
         "items": [{"sku": i.sku, "qbo_id": i.qbo_id, "how": i.how} for i in preview.items],
+        "shipping": _shipping(preview.shipping),
     }  # fmt: skip
+
+
+def _shipping(plan: ShippingPlan | None) -> dict[str, Any] | None:
+    """How the invoice carries the SO's shipping fee and why (null: it carries none)."""
+    if plan is None:
+        return None
+    return {"fee": str(to_cents(plan.fee)), "way": plan.way.value, "qbo_item_id": plan.item_id, "how": plan.how,
+            "tax_code": plan.tax_code, "explanation": plan.explanation}  # fmt: skip
 
 
 @router.get(PREFIX + "/sales-orders/{order_id}/audit")

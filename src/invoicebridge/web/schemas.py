@@ -30,6 +30,7 @@ from invoicebridge.domain import (
 )
 from invoicebridge.domain.money import plain
 from invoicebridge.domain.orders import MAX_ROWS
+from invoicebridge.domain.payments import PaymentStatus
 from invoicebridge.sync.meter import MonthUsage
 from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.auth import MAX_ID
@@ -163,11 +164,15 @@ class CustomerOut(BaseModel):
         )  # fmt: skip
 
 
+CATEGORY_HELP = "picks the QuickBooks income account of the product's item (settings); up to 100 characters"
+
+
 class ProductIn(Strict):
     sku: str
     name: str
     sales_price: AmountIn
     unit_cost: AmountIn = "0"
+    category: str | None = Field(None, description=CATEGORY_HELP)
 
 
 class ProductPatch(Strict):
@@ -175,6 +180,7 @@ class ProductPatch(Strict):
     name: str | None = None
     sales_price: AmountIn | None = None
     unit_cost: AmountIn | None = None
+    category: str | None = Field(None, description=CATEGORY_HELP + "; null or empty: none")
 
 
 class ProductOut(BaseModel):
@@ -183,10 +189,12 @@ class ProductOut(BaseModel):
     name: str
     sales_price: MoneyOut
     unit_cost: MoneyOut
+    category: str | None = None
 
     @classmethod
     def of(cls, p: ProductVariant) -> ProductOut:
-        return cls(id=p.id or 0, sku=p.sku, name=p.name, sales_price=p.sales_price, unit_cost=p.unit_cost)
+        return cls(id=p.id or 0, sku=p.sku, name=p.name, sales_price=p.sales_price, unit_cost=p.unit_cost,
+                   category=p.category)  # fmt: skip
 
 
 class TaxRateIn(Strict):
@@ -228,6 +236,11 @@ class RowIn(Strict):
 Rows = Annotated[list[RowIn], Field(max_length=MAX_ROWS, description=f"at most {MAX_ROWS} rows")]
 
 
+SHIPPING_FEE_HELP = (
+    "charged once, on the SO's first invoice (QuickBooks' shipping line, or a line on the item 'Shipping'); null: none"
+)
+
+
 class SalesOrderIn(Strict):
     number: str = Field(examples=["SO-1001"])
     customer_id: Id
@@ -237,6 +250,8 @@ class SalesOrderIn(Strict):
     created_at: ZonedTime | None = Field(None, description="defaults to now; must carry a time zone")
     delivery_deadline: Day | None = None
     currency: str | None = Field(None, description="defaults to the customer's currency")
+    shipping_fee: AmountIn | None = Field(None, description=SHIPPING_FEE_HELP)
+    shipping_tax_rate_id: Id | None = Field(None, description="the shipping fee's tax rate (needs a fee)")
 
 
 class SalesOrderPatch(Strict):
@@ -248,6 +263,8 @@ class SalesOrderPatch(Strict):
     created_at: ZonedTime | None = None
     delivery_deadline: Day | None = None
     currency: str | None = None
+    shipping_fee: AmountIn | None = Field(None, description=SHIPPING_FEE_HELP + "; null takes it (and its rate) away")
+    shipping_tax_rate_id: Id | None = None
 
 
 class RowOut(BaseModel):
@@ -288,6 +305,7 @@ class InvoiceOut(BaseModel):
     error_message: str | None
     error_detail: str | None
     history: list[LinkEventOut]
+    carries_shipping: bool = Field(False, description="this invoice carries the SO's shipping fee")
 
     @classmethod
     def of(cls, link: InvoiceLink) -> InvoiceOut:
@@ -296,6 +314,7 @@ class InvoiceOut(BaseModel):
             delivery_ids=list(link.delivery_ids), qbo_invoice_id=link.qbo_invoice_id, doc_number=link.doc_number,
             error_code=link.error_code, error_message=link.error_message, error_detail=link.error_detail,
             history=[LinkEventOut(at=e.at, state=e.state, note=e.note) for e in link.history],
+            carries_shipping=link.carries_shipping,
         )  # fmt: skip
 
 
@@ -328,7 +347,9 @@ class SalesOrderOut(BaseModel):
     created_at: datetime
     delivery_deadline: date | None
     currency: str
-    total: MoneyOut
+    total: MoneyOut = Field(description="Σ quantity × price over the rows, before tax (shipping fee apart)")
+    shipping_fee: MoneyOut | None = Field(None, description="charged once, on the SO's first invoice")
+    shipping_tax_rate_id: int | None = None
     delivery_status: DeliveryStatus
     delivered_at: datetime | None
     rows: list[RowOut]
@@ -338,6 +359,11 @@ class SalesOrderOut(BaseModel):
     invoiced_amount: MoneyOut = Field(description="Σ quantity × price on invoices in QuickBooks, before tax")
     invoices: list[InvoiceOut] = Field(description="every invoice of the SO, oldest first (deleted ones too)")
     deliveries: list[DeliveryOut]
+    payment_status: PaymentStatus | None = Field(
+        None, description="from its invoices' balances in QuickBooks; null unless the company tracks payments "
+                          "(QuickBooks settings: track_payments) and the SO has an invoice there"
+    )  # fmt: skip
+    payment_status_text: str | None = Field(None, description='"Unpaid", "Partly paid" or "Paid"')
 
     @classmethod
     def of(cls, view: OrderView) -> SalesOrderOut:
@@ -351,6 +377,9 @@ class SalesOrderOut(BaseModel):
             invoice_status_text=view.invoices.status_text, invoiced_amount=view.invoices.invoiced_amount,
             invoices=[InvoiceOut.of(link) for link in view.invoices.links],
             deliveries=[DeliveryOut.of(d, view.invoices) for d in so.deliveries],
+            payment_status=so.payment_status,
+            shipping_fee=so.shipping_fee, shipping_tax_rate_id=so.shipping_tax_rate_id,
+            payment_status_text=so.payment_status.text if so.payment_status else None,
         )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from tests.contract.invoicing.conftest import World, WorldFactory
 
 from invoicebridge.domain import InvoiceState
+from invoicebridge.sync.mapping import marker
 
 
 def eventually(check: Callable[[], bool], seconds: float = 15.0) -> None:
@@ -69,3 +70,25 @@ def test_the_echo_of_our_own_creates_costs_no_read(make_world: WorldFactory) -> 
     assert events.count("qbo.customer.created") == 4  # the echoes did arrive
     reads = [r for r in world.qbo_requests() if r["method"] == "GET" and "/customer/" in r["path"]]
     assert reads == []
+
+
+def test_one_click_on_a_customer_made_inactive_behind_the_mirror_is_read_again_and_invoiced_at_once(
+    make_world: WorldFactory,
+) -> None:
+    """QBO replays a refusal to the same request id: the corrected second try must go out under its own."""
+    world = make_world("US")
+    amy = world.qbo_rows("SELECT * FROM Customer WHERE DisplayName = 'Amy\\'s Bird Sanctuary'")[0]
+    ours = world.customer("Bird Friends", "birds@intuit.com")  # matched to Amy by e-mail
+    first = world.invoice(world.order(ours))
+    assert world.qbo_read("Invoice", first.qbo_invoice_id)["CustomerRef"]["value"] == amy["Id"]
+    world.sandbox.sandbox.backend.update(world.realm_id, "Customer", {"Id": amy["Id"], "SyncToken": amy["SyncToken"],
+                                                                      "sparse": True, "Active": False})  # fmt: skip
+    order = world.order(ours)
+    link = world.invoice(order)
+    assert link.state is InvoiceState.INVOICED, link.error_message
+    used = world.qbo_read("Invoice", link.qbo_invoice_id)["CustomerRef"]["value"]
+    assert used != amy["Id"]
+    assert world.qbo_read("Customer", used)["DisplayName"] == "Bird Friends"
+    marked = [i for i in world.qbo_rows("SELECT * FROM Invoice MAXRESULTS 1000")
+              if i.get("PrivateNote") == marker(order, link.request_id or "")]  # fmt: skip
+    assert len(marked) == 1  # found again by its marker after an unknown outcome

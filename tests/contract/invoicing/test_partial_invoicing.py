@@ -326,7 +326,10 @@ def test_a_suffixed_number_already_used_in_qbo_is_explained_and_the_invoice_stay
     assert answer.status_code == 201, answer.text
     [failed] = answer.json()
     assert (failed["state"], failed["number"], failed["error_code"]) == ("failed", 2, "6140")
-    assert failed["error_message"] == "Invoice number SO-1601-2 is already used in QuickBooks."
+    assert failed["error_message"] == (
+        f"Invoice number SO-1601-2 is already used in QuickBooks. QuickBooks invoice {taken['Id']} has this number."
+    )
+    assert failed["existing_invoice"]["id"] == str(taken["Id"])
     assert "Duplicate Document Number" in (failed["error_detail"] or "")
     assert world.qbo_count("Invoice") == before
     # The failed invoice keeps its delivery: nothing else may take it, and it is retried as it is.

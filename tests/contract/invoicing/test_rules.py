@@ -48,7 +48,9 @@ def test_a_number_already_used_in_qbo_is_a_clear_error_and_the_so_stays_retryabl
     failed = world.invoice(order)
     assert failed.state is InvoiceState.FAILED
     assert failed.error_code == "6140"
-    assert failed.error_message == "Invoice number SO-DUP-1 is already used in QuickBooks."
+    assert failed.error_message == (
+        f"Invoice number SO-DUP-1 is already used in QuickBooks. QuickBooks invoice {taken['Id']} has this number."
+    )
     assert "Duplicate Document Number" in (failed.error_detail or "")
     assert world.qbo_count("Invoice") == before
 

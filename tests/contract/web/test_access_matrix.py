@@ -97,10 +97,12 @@ def body_for(method: str, path: str, book: Book) -> dict[str, Any] | None:
         f"{C}/sales-orders": {"number": "SO-X", "customer_id": int(book.ids["customer_id"]), "rows": [row]},
         f"{C}/sales-orders/{{order_id}}": {"delivery_deadline": "2027-01-01"},
         f"{C}/sales-orders/{{order_id}}/deliveries": {"rows": [{"row_id": 1, "quantity": "1"}]},
+        f"{C}/sales-orders/{{order_id}}/returns": {"lines": [{"row_id": int(book.ids["row_id"]), "quantity": "1"}]},
         f"{C}/invoices": {"sales_order_ids": [int(book.ids["order_id"])]},
         f"{C}/qbo/settings": {"revenue_account_id": "1", "tax_mapping": {}},
         f"{C}/members": {"email": "member@a.example", "role": "admin"},
         f"{C}/api-tokens": {"name": "stolen", "role": "admin"},
+        f"{C}/failed-invoices/retry": {"reason": None},  # every failed invoice (members may: it is invoicing)
     }
     return bodies.get(path, {})
 
@@ -133,6 +135,8 @@ def form_for(path: str, book: Book) -> dict[str, Any]:
         f"{S}/products": {"sku": "X-1", "name": "X", "sales_price": "1.00", "unit_cost": "0"},
         f"{S}/tax-rates": {"name": "X", "percent": "1"},
         f"{S}/so/{{order_id}}/deliveries": {f"qty_{book.ids['row_id']}": "1"},
+        f"{S}/so/{{order_id}}/returns": {f"lines[{book.ids['row_id']}].quantity": "1"},
+        f"{S}/failed-invoices/retry": {"reason": ""},  # every failed invoice (members may: it is invoicing)
     }
     return forms.get(path, {})
 

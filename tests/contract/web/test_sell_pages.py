@@ -127,6 +127,26 @@ def test_bulk_on_all_matching_invoices_exactly_the_filtered_orders(make_world: W
     assert "Not invoiced" in cell(page, theirs)
 
 
+def test_bulk_on_all_matching_keeps_the_customer_filter_and_refuses_one_it_cannot_read(
+    make_world: WorldFactory,
+) -> None:
+    world = make_world(serve=True)
+    wanted, other = world.customer("Chosen Co"), world.customer("Unchosen Co")
+    mine, theirs = world.order(wanted), world.order(other)
+    client = seller(world)
+    base = {"all_matching": "1", "q": "", "status": "", "delivery": "", "from": "", "to": ""}
+    for bad in ({"customer": "abc"}, {"customer": "0"}, {"from": "2026-13-45"}):
+        refused = client.post(f"/c/{world.company_id}/sell/bulk", data={**base, **bad}, follow_redirects=False)
+        assert refused.status_code == 422, bad
+    assert "Not invoiced" in cell(sell(client, world), mine)  # nothing was queued by a refused form
+    started = client.post(f"/c/{world.company_id}/sell/bulk", data={**base, "customer": str(wanted.id)},
+                          follow_redirects=False)  # fmt: skip
+    assert started.status_code == 303
+    page = sell(client, world)
+    assert "Invoice created (QBO)" in cell(page, mine)
+    assert "Not invoiced" in cell(page, theirs)
+
+
 def test_bulk_with_nothing_selected_says_so_and_queues_nothing(make_world: WorldFactory) -> None:
     world = make_world(serve=True)
     world.order(world.customer("Idle Co"))

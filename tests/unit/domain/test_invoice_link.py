@@ -29,6 +29,7 @@ STEPS: dict[str, Step] = {
     "succeed": lambda link: link.succeed("145", "SO-7", "0", T0),
     "fail": lambda link: link.fail("6140", "Invoice number SO-7 is already used", "Duplicate Document Number", T0),
     "invoice_deleted": lambda link: link.invoice_deleted(T0),
+    "invoice_voided": lambda link: link.invoice_voided(T0),
 }
 
 # How to reach each state from a fresh link.
@@ -39,6 +40,7 @@ REACH: dict[InvoiceState, list[str]] = {
     InvoiceState.INVOICED: ["start", "succeed"],
     InvoiceState.FAILED: ["start", "fail"],
     InvoiceState.DELETED: ["start", "succeed", "invoice_deleted"],
+    InvoiceState.VOIDED: ["start", "succeed", "invoice_voided"],
 }
 
 LEGAL = {
@@ -52,6 +54,8 @@ LEGAL = {
     (InvoiceState.CREATING, "fail"): InvoiceState.FAILED,
     (InvoiceState.FAILED, "start"): InvoiceState.CREATING,
     (InvoiceState.INVOICED, "invoice_deleted"): InvoiceState.DELETED,  # final: its part is invoiced anew
+    (InvoiceState.INVOICED, "invoice_voided"): InvoiceState.VOIDED,  # final: its part is invoiced anew, next slot
+    (InvoiceState.VOIDED, "invoice_deleted"): InvoiceState.DELETED,  # a voided invoice deleted later frees its slot
 }
 ILLEGAL = [(state, step) for state in InvoiceState for step in STEPS if (state, step) not in LEGAL]
 
@@ -74,8 +78,8 @@ def test_each_legal_transition_moves_to_its_state_and_adds_one_history_event(sta
     assert after.history[-1].note
 
 
-def test_there_are_twenty_six_illegal_transitions_and_ten_legal_ones() -> None:
-    assert (len(ILLEGAL), len(LEGAL)) == (26, 10)
+def test_there_are_thirty_seven_illegal_transitions_and_twelve_legal_ones() -> None:
+    assert (len(ILLEGAL), len(LEGAL)) == (37, 12)
 
 
 @pytest.mark.parametrize(("state", "step"), ILLEGAL)
@@ -94,6 +98,7 @@ def test_each_illegal_transition_is_refused_and_says_what_the_link_is(state: Inv
         (InvoiceState.INVOICED, "Invoice created (QBO)"),
         (InvoiceState.FAILED, "Invoice failed"),
         (InvoiceState.DELETED, "Deleted in QuickBooks"),
+        (InvoiceState.VOIDED, "Invoice voided (QBO)"),
     ],
 )
 def test_status_text_is_what_the_sell_screen_shows(state: InvoiceState, text: str) -> None:
@@ -138,6 +143,19 @@ def test_an_invoice_deleted_in_qbo_is_final_keeps_its_history_and_frees_its_part
         link.start("ib-1-so-7-g1", T0)  # invoicing the part again is a new invoice, with the next number
     again = new_link(7, number=2).start(request_id_for(1, 7, 2), T0).succeed("146", "SO-7", "0", T0)
     assert (again.qbo_invoice_id, again.request_id) == ("146", "ib-1-so-7-g2")
+
+
+def test_an_invoice_voided_in_qbo_is_final_frees_its_part_but_keeps_its_link_and_slot() -> None:
+    link = link_in(InvoiceState.INVOICED).invoice_voided(T0)
+    assert (link.state, link.number, link.live, link.holds_slot) == (InvoiceState.VOIDED, 1, False, True)
+    assert (link.qbo_invoice_id, link.doc_number, link.slot) == ("145", "SO-7", 1)  # still in QBO: still linked
+    assert "145 voided in QuickBooks" in link.history[-1].note
+    with pytest.raises(InvalidTransition, match="Invoice voided"):
+        link.invoice_voided(T0)  # a second notice of the same void changes nothing
+    with pytest.raises(InvalidTransition):
+        link.start("ib-1-so-7-g1", T0)  # invoicing the part again is a new invoice, with the next number
+    gone = link.invoice_deleted(T0)  # voided, then deleted in QBO: its number is free again
+    assert (gone.state, gone.live, gone.holds_slot) == (InvoiceState.DELETED, False, False)
 
 
 def test_transitions_leave_the_original_link_untouched() -> None:

@@ -200,6 +200,7 @@ def _whole_in(state: InvoiceState) -> list[InvoiceLink]:
         InvoiceState.FAILED: lambda link: link.start("r2", T0).fail("6140", "taken", "", T0),
         InvoiceState.INVOICED: invoiced,
         InvoiceState.DELETED: lambda link: invoiced(link).invoice_deleted(T0),
+        InvoiceState.VOIDED: lambda link: invoiced(link).invoice_voided(T0),
     }
     return [first, moves[state](second)]
 

@@ -46,6 +46,14 @@ class MemoryBackend:
         self.deleted.append((realm_id, entity, body["Id"]))
         return {"Id": body["Id"], "status": "Deleted", "domain": "QBO"}
 
+    def void(self, realm_id: str, entity: str, body: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
+        current = self.read(realm_id, entity, body["Id"])
+        if current["SyncToken"] != body["SyncToken"]:
+            raise faults.validation(faults.STALE_OBJECT, "Stale Object Error", "stale")
+        voided = {**current, "TotalAmt": 0, "Balance": 0, "PrivateNote": "Voided", "SyncToken": "1"}
+        self.objects[(realm_id, entity, body["Id"])] = voided
+        return voided
+
     def list_entities(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
         return [obj for (realm, kind, _), obj in self.objects.items() if (realm, kind) == (realm_id, entity)]
 
@@ -118,6 +126,17 @@ def test_delete_button_deletes_through_the_backend(client: TestClient, backend: 
     assert client.get("/app/invoice", params={"txnId": "130", "realmId": "9130"}).status_code == 404
 
 
+def test_void_button_voids_through_the_backend_and_shows_the_invoice_again(
+    client: TestClient, backend: MemoryBackend
+) -> None:
+    assert 'action="/app/invoice/void"' in client.get("/app/invoice", params={"txnId": "130", "realmId": "9130"}).text
+    response = client.post("/app/invoice/void", data={"txnId": "130", "realmId": "9130"}, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/app/invoice?realmId=9130&txnId=130")
+    assert backend.read("9130", "Invoice", "130")["PrivateNote"] == "Voided"
+    page = client.get("/app/invoice", params={"txnId": "130", "realmId": "9130"})
+    assert "Voided" in page.text and 'action="/app/invoice/void"' not in page.text
+
+
 def test_journal_entry_page_shows_postings(client: TestClient) -> None:
     page = client.get("/app/journal", params={"txnId": "7", "realmId": "9130"})
     assert "Checking" in page.text
@@ -146,3 +165,26 @@ def test_without_realm_id_and_several_companies_the_page_asks_which(client: Test
     page = client.get("/app/invoice", params={"txnId": "130"})
     assert page.status_code == 400
     assert "realmId" in page.text
+
+
+def test_credit_memo_pages_list_show_and_delete_at_qbos_path(client: TestClient, backend: MemoryBackend) -> None:
+    memo = {**INVOICE, "Id": "131", "DocNumber": "SO-1042-R1", "CustomerMemo": {"value": "Return of SO-1042"},
+            "RemainingCredit": 262.5}  # fmt: skip
+    backend.add("9130", "CreditMemo", memo)
+    listed = client.get("/app/creditmemos", params={"realmId": "9130"})
+    assert "SO-1042-R1" in listed.text and "/app/creditmemo?txnId=131&amp;realmId=9130" in listed.text
+    page = client.get("/app/creditmemo", params={"txnId": "131", "realmId": "9130"})
+    assert page.status_code == 200
+    assert "Return of SO-1042" in page.text and "Rock Fountain" in page.text
+    done = client.post("/app/creditmemo/delete", data={"txnId": "131", "realmId": "9130"}, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/app/creditmemos?realmId=9130")
+    assert backend.deleted == [("9130", "CreditMemo", "131")]
+
+
+def test_invoice_page_calls_qbos_shipping_line_shipping(client: TestClient, backend: MemoryBackend) -> None:
+    shipping = {"ItemRef": {"value": "SHIPPING_ITEM_ID"}, "TaxCodeRef": {"value": "NON"}}
+    line = {"DetailType": "SalesItemLineDetail", "Amount": 9.75, "SalesItemLineDetail": shipping}
+    backend.add("9130", "Invoice", {**INVOICE, "Id": "131", "Line": [*INVOICE["Line"], line]})  # type: ignore[list-item]
+    page = client.get("/app/invoice", params={"txnId": "131", "realmId": "9130"})
+    assert page.status_code == 200
+    assert "<td>Shipping</td>" in page.text and "9.75" in page.text  # the line names no item: called as QBO does

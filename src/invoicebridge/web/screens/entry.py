@@ -77,7 +77,7 @@ def _customer_arguments(values: dict[str, str], _new: bool) -> dict[str, object]
 
 def _product_arguments(values: dict[str, str], _new: bool) -> dict[str, object]:
     return {"sku": values["sku"], "name": values["name"], "sales_price": values["sales_price"],
-            "unit_cost": values["unit_cost"].strip() or "0"}  # fmt: skip
+            "unit_cost": values["unit_cost"].strip() or "0", "category": values["category"]}  # fmt: skip
 
 
 CUSTOMERS = Kind(
@@ -90,11 +90,11 @@ CUSTOMERS = Kind(
     lambda screen: {"currency": screen.company.home_currency}, ADDRESSES,
 )  # fmt: skip
 PRODUCTS = Kind(
-    "products", "product_id", "product", ("sku", "name", "sales_price", "unit_cost"),
+    "products", "product_id", "product", ("sku", "name", "sales_price", "unit_cost", "category"),
     lambda book, c, page: book.list_products(c, page), lambda book, c, i: book.get_product(c, i),
     lambda book, c, **a: book.create_product(c, **a), lambda book, c, i, **a: book.update_product(c, i, **a),
     lambda p: {"sku": p.sku, "name": p.name, "sales_price": money_text(p.sales_price),
-               "unit_cost": money_text(p.unit_cost)},
+               "unit_cost": money_text(p.unit_cost), "category": p.category or ""},
     _product_arguments, lambda product: f"{product.sku} {product.name}",
     {"sales_price": "Give the sales price, such as 12.50."},
 )  # fmt: skip

@@ -173,7 +173,9 @@ def day(value: str) -> object:
 
 
 # -- the sales-order form ------------------------------------------------------------------------------------------
-ORDER_FIELDS = ("number", "customer_id", "created_at", "delivery_deadline", "currency")
+ORDER_FIELDS = (
+    "number", "customer_id", "created_at", "delivery_deadline", "currency", "shipping_fee", "shipping_tax_rate_id",
+)  # fmt: skip
 ROW_FIELDS = ("variant_id", "quantity", "unit_price", "tax_rate_id", "description")
 ROW_KEY = re.compile(r"rows\[([0-9]{1,5})\]\.([a-z_]+)")
 BAD_TIME = "Give the date and time as YYYY-MM-DD HH:MM, in the company's time zone (years 1 to 9999)."
@@ -205,7 +207,9 @@ class OrderForm:
         local = order.created_at.astimezone(zone).replace(tzinfo=None)
         deadline = order.delivery_deadline.isoformat() if order.delivery_deadline else ""
         values = {"number": order.number, "customer_id": str(order.customer_id), "currency": order.currency,
-                  "created_at": local.isoformat(timespec="seconds"), "delivery_deadline": deadline}  # fmt: skip
+                  "created_at": local.isoformat(timespec="seconds"), "delivery_deadline": deadline,
+                  "shipping_fee": money_text(order.shipping_fee) if order.shipping_fee is not None else "",
+                  "shipping_tax_rate_id": str(order.shipping_tax_rate_id or "")}  # fmt: skip
         rows = [{"variant_id": str(row.variant_id), "quantity": plain(row.quantity),
                  "unit_price": money_text(row.unit_price), "tax_rate_id": str(row.tax_rate_id or ""),
                  "description": row.description} for row in order.rows]  # fmt: skip
@@ -224,7 +228,8 @@ class OrderForm:
         v = self.values
         return {"number": v["number"], "customer_id": reference(v["customer_id"]),
                 "created_at": moment(v["created_at"], zone), "delivery_deadline": day(v["delivery_deadline"]),
-                "currency": v["currency"].strip() or None}  # fmt: skip
+                "currency": v["currency"].strip() or None, "shipping_fee": v["shipping_fee"].strip() or None,
+                "shipping_tax_rate_id": reference(v["shipping_tax_rate_id"])}  # fmt: skip
 
     def row_inputs(self, current: Sequence[Any] = ()) -> list[RowInput]:
         """The rows for the order book; a row that keeps its product keeps its unit cost (else: the product's)."""

@@ -13,7 +13,7 @@ from invoicebridge.bootstrap import Container
 from invoicebridge.domain import Company
 from invoicebridge.domain.access import Caller, Role
 from invoicebridge.domain.connection import Connection, Health
-from invoicebridge.sync.reads import all_tax_rates
+from invoicebridge.sync.reads import all_tax_rates, zero_rate_ids
 from invoicebridge.web.auth import AdminCompany, App, CallerDep, MemberCompany
 from invoicebridge.web.pages import render
 
@@ -46,6 +46,11 @@ class CompanyScreen:
     @property
     def can_invoice(self) -> bool:
         return self.connection is not None and self.connection.usable and not self.missing
+
+    @property
+    def tracks_payments(self) -> bool:
+        """Whether the company shows payment status (its QuickBooks settings; docs/quickbooks.md)."""
+        return self.connection is not None and self.connection.settings.track_payments
 
     @property
     def invoicing_blocked(self) -> str | None:
@@ -91,8 +96,9 @@ def _screen(app: Container, caller: Caller, company_id: int) -> CompanyScreen:
     missing: tuple[str, ...] = ()
     if connection is not None:
         with app.uow() as uow:
-            rates = sorted(all_tax_rates(uow, company_id))
-        missing = tuple(sentence for _, sentence in connection.settings.problems(rates))
+            rates = all_tax_rates(uow, company_id)
+        problems = connection.settings.problems(sorted(rates), zero_rate_ids(rates))
+        missing = tuple(sentence for _, sentence in problems)
     role = caller.role_in(company_id)
     assert role is not None  # MemberCompany let the caller in
     return CompanyScreen(caller, company, role, connection, missing)

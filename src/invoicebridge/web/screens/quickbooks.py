@@ -19,7 +19,8 @@ JavaScript; after a change the browser is redirected back here (post/redirect/ge
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -63,12 +64,18 @@ class SettingsForm:
     cogs_account_id: str = ""
     inventory_asset_account_id: str = ""
     cogs_per_delivery: bool = False
+    category_accounts: dict[str, str] = field(default_factory=dict)  # category → income account ("": revenue)
+    track_payments: bool = False
+    invoice_number_prefix: str = ""
+    offer_link_duplicates: bool = False
 
     @classmethod
     def of(cls, settings: ConnectionSettings) -> SettingsForm:
         return cls(
             settings.revenue_account_id or "", dict(settings.tax_mapping), settings.mode.value,
             settings.cogs_account_id or "", settings.inventory_asset_account_id or "", settings.cogs_per_delivery,
+            category_accounts=dict(settings.category_accounts), track_payments=settings.track_payments,
+            invoice_number_prefix=settings.invoice_number_prefix, offer_link_duplicates=settings.offer_link_duplicates,
         )  # fmt: skip
 
     @classmethod
@@ -96,7 +103,11 @@ class SettingsForm:
             problems.append(Problem("mode", "Choose plain accounting or accounting with inventory."))
             mode = AccountingMode.PLAIN.value
         sent = cls(value("revenue_account_id"), mapping, mode, value("cogs_account_id"),
-                   value("inventory_asset_account_id"), form.get("cogs_per_delivery") == "on")  # fmt: skip
+                   value("inventory_asset_account_id"), form.get("cogs_per_delivery") == "on",
+                   category_accounts=category_choices(form, value),
+                   track_payments=form.get("track_payments") == "on",
+                   invoice_number_prefix=_text(form.get("invoice_number_prefix")),  # checked by the settings
+                   offer_link_duplicates=form.get("offer_link_duplicates") == "on")  # fmt: skip
         return sent, problems
 
     @property
@@ -107,6 +118,8 @@ class SettingsForm:
         return ConnectionSettings(
             self.revenue_account_id or None, dict(self.tax_mapping), AccountingMode(self.mode),
             self.cogs_account_id or None, self.inventory_asset_account_id or None, self.cogs_per_delivery,
+            category_accounts=dict(self.category_accounts), track_payments=self.track_payments,
+            invoice_number_prefix=self.invoice_number_prefix, offer_link_duplicates=self.offer_link_duplicates,
         )  # fmt: skip
 
 
@@ -126,9 +139,10 @@ class Errors:
         return [p.message for p in self.problems if p.field not in self.fields]
 
 
-def page_fields(rates: list[TaxRate]) -> frozenset[str]:
-    names = {"revenue_account_id", "tax_mapping", "mode", "cogs_account_id", "inventory_asset_account_id"}
-    return frozenset(names | {f"tax_mapping.{r.id}" for r in rates})
+def page_fields(rates: list[TaxRate], categories: Iterable[str] = ()) -> frozenset[str]:
+    names = {"revenue_account_id", "tax_mapping", "mode", "cogs_account_id", "inventory_asset_account_id",
+             "invoice_number_prefix"}  # fmt: skip
+    return frozenset(names | {f"tax_mapping.{r.id}" for r in rates} | {f"category_accounts.{c}" for c in categories})
 
 
 # -- routes ----------------------------------------------------------------------------------------------
@@ -237,12 +251,44 @@ def render(
     rates = tax_rates(app, screen.company_id)[1]
     if form is None:
         form = SettingsForm.of(connection.settings if connection else ConnectionSettings())
+    if choices is not None:
+        form = with_no_tax(form, rates, choices.no_tax_code_id)
+    categories = shown_categories(form, choices)
     return show(
         request, TEMPLATE, screen, status, active="quickbooks", state=state, choices=choices,
-        choices_error=choices_error, rates=rates, form=form, errors=Errors(problems, page_fields(rates)),
+        choices_error=choices_error, rates=rates, form=form, categories=categories,
+        errors=Errors(problems, page_fields(rates, categories)),
         percent=percent, day=day, tax_models=TAX_MODELS, now=datetime.now(UTC),
         usage=app.meter.usage(company_ids=[screen.company_id]), **context,
     )  # fmt: skip
+
+
+def category_choices(form: FormData, value: Callable[[str], str]) -> dict[str, str]:
+    """`category_accounts.<category>` fields → {category: account id}; "" (the revenue account) is left out."""
+    chosen: dict[str, str] = {}
+    for key in form:
+        category = key.removeprefix("category_accounts.")
+        if category != key and len(category) <= MAX_VALUE and (account := value(key)):
+            chosen[category] = account
+    return chosen
+
+
+def with_no_tax(form: SettingsForm, rates: list[TaxRate], code: str | None) -> SettingsForm:
+    """The form with each 0 % rate not mapped yet showing the no-tax code, as saving would map it."""
+    if code is None:
+        return form
+    auto = {rate.id: code for rate in rates if rate.id is not None and rate.percent == 0}
+    return replace(form, tax_mapping=auto | form.tax_mapping)
+
+
+def shown_categories(form: SettingsForm, choices: Choices | None) -> list[str]:
+    """The product categories to offer: those products carry, and any the settings name."""
+    return sorted({*(choices.categories if choices else ()), *form.category_accounts}, key=str.casefold)
+
+
+def _text(sent: object) -> str:
+    """A typed-in text field, trimmed ("" when missing or not text)."""
+    return sent.strip() if isinstance(sent, str) else ""
 
 
 def percent(rate: TaxRate) -> str:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BeforeValidator, Field
 
 from invoicebridge.domain import (
     DeliveryStatus,
@@ -25,6 +26,8 @@ from invoicebridge.domain import (
 )
 from invoicebridge.domain.bulk import MAX_BULK
 from invoicebridge.domain.orders import MAX_SEARCH
+from invoicebridge.domain.payments import PAYMENT_STATUS_TEXT, PaymentStatus
+from invoicebridge.sync.duplicates import existing_invoice_id
 from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.auth import MAX_ID, App, ObjectId
 from invoicebridge.web.screens.layout import CompanyScreen, ScreenDep, show
@@ -36,9 +39,13 @@ MAX_CHOICES = 300  # customers listed in the filter's drop-down; past that, the 
 # The one "Invoice" filter: how much is invoiced (InvoiceStatus), or an invoice in a state that needs a look.
 STATUS_CHOICES = {
     "not_invoiced": "Not invoiced", "partly_invoiced": "Partly invoiced", "invoiced": "Invoiced",
-    "failed": "Failed", "queued": "Queued", "creating": "Being created",
+    "voided": "Voided in QuickBooks", "failed": "Failed", "queued": "Queued", "creating": "Being created",
 }  # fmt: skip
+# The filter form sends its empty fields ("from=&to=&customer="): empty is "any", not a refusal.
+BLANK = BeforeValidator(lambda value: None if value == "" else value)
+CustomerId = Annotated[int, Field(ge=1, le=MAX_ID)]
 DELIVERY_CHOICES = {"not_shipped": "Not shipped", "partially_delivered": "Partly delivered", "delivered": "Delivered"}
+PAYMENT_CHOICES = {status.value: text for status, text in PAYMENT_STATUS_TEXT.items()}  # companies that track them
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,7 @@ class Filters:
     created_from: date | None = None
     created_to: date | None = None
     customer: int | None = None
+    payment: str = ""  # unpaid, partly_paid or paid (companies that track payments)
 
     def order_filter(self, zone: ZoneInfo) -> OrderFilter:
         status = InvoiceStatus(self.status) if self.status in InvoiceStatus._value2member_map_ else None
@@ -59,13 +67,14 @@ class Filters:
         last_day = self.created_to + timedelta(days=1) if self.created_to else None  # "to" includes its whole day
         end = datetime.combine(last_day, time(), zone) if last_day else None
         delivery = DeliveryStatus(self.delivery) if self.delivery in DELIVERY_CHOICES else None
-        return OrderFilter(state, delivery, self.customer, start, end, status, self.q.strip() or None)
+        paid = PaymentStatus(self.payment) if self.payment in PAYMENT_CHOICES else None
+        return OrderFilter(state, delivery, self.customer, start, end, status, self.q.strip() or None, paid)
 
     def query(self, **extra: object) -> str:
         """The filters (and `extra`) as a query string, for links that keep them."""
         fields: dict[str, object] = {"status": self.status, "delivery": self.delivery, "q": self.q,
                                      "from": self.created_from or "", "to": self.created_to or "",
-                                     "customer": self.customer or "", **extra}  # fmt: skip
+                                     "customer": self.customer or "", "payment": self.payment, **extra}  # fmt: skip
         return urlencode({k: v for k, v in fields.items() if v not in ("", None)})
 
 
@@ -73,12 +82,14 @@ def filters_from(
     status: Annotated[str, Query(max_length=32)] = "",
     delivery: Annotated[str, Query(max_length=32)] = "",
     q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
-    created_from: Annotated[date | None, Query(alias="from")] = None,
-    created_to: Annotated[date | None, Query(alias="to")] = None,
-    customer: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    created_from: Annotated[date | None, BLANK, Query(alias="from")] = None,
+    created_to: Annotated[date | None, BLANK, Query(alias="to")] = None,
+    customer: Annotated[CustomerId | None, BLANK, Query()] = None,
+    payment: Annotated[str, Query(max_length=32)] = "",
 ) -> Filters:
     return Filters(status if status in STATUS_CHOICES else "", delivery if delivery in DELIVERY_CHOICES else "",
-                   q if q.isprintable() else "", created_from, created_to, customer)  # fmt: skip
+                   q if q.isprintable() else "", created_from, created_to, customer,
+                   payment if payment in PAYMENT_CHOICES else "")  # fmt: skip
 
 
 @router.get("/c/{company_id}/sell", response_class=HTMLResponse)
@@ -89,13 +100,14 @@ def sell(
     status: Annotated[str, Query(max_length=32)] = "",
     delivery: Annotated[str, Query(max_length=32)] = "",
     q: Annotated[str, Query(max_length=MAX_SEARCH)] = "",
-    created_from: Annotated[date | None, Query(alias="from")] = None,
-    created_to: Annotated[date | None, Query(alias="to")] = None,
-    customer: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    created_from: Annotated[date | None, BLANK, Query(alias="from")] = None,
+    created_to: Annotated[date | None, BLANK, Query(alias="to")] = None,
+    customer: Annotated[CustomerId | None, BLANK, Query()] = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     run: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    payment: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
-    filters = filters_from(status, delivery, q, created_from, created_to, customer)
+    filters = filters_from(status, delivery, q, created_from, created_to, customer, payment)
     zone = ZoneInfo(screen.company.timezone)
     try:
         found = app.orderbook.list_sales_orders(
@@ -109,6 +121,7 @@ def sell(
     return show(
         request, "screens/sell/page.html", screen, active="sell", views=views, rows=_rows(app, screen, views),
         filters=filters, status_choices=STATUS_CHOICES, delivery_choices=DELIVERY_CHOICES, problem=problem,
+        payment_choices=PAYMENT_CHOICES,
         next_after=found.next_after if found else None, after=after, progress=progress, max_bulk=MAX_BULK, zone=zone,
         customers=_customer_choices(app, screen.company_id),
     )  # fmt: skip
@@ -144,10 +157,10 @@ async def invoice_many(request: Request, screen: ScreenDep, app: App) -> Respons
     """*Create invoices* for the selected SOs, or for all that match the filters: queued, with a progress panel."""
     form = await request.form()
     if form.get("all_matching") == "1":
-        text = {k: str(form.get(k, "")) for k in ("status", "delivery", "q")}
-        filters = filters_from(
-            text["status"], text["delivery"], text["q"], _date(form.get("from")), _date(form.get("to"))
-        )
+        text = {k: str(form.get(k, "")) for k in ("status", "delivery", "q", "payment")}
+        filters = filters_from(text["status"], text["delivery"], text["q"], _date(form.get("from"), "from"),
+                               _date(form.get("to"), "to"), _customer(form.get("customer")),
+                               payment=text["payment"])  # fmt: skip
         ids = app.orderbook.matching_ids(screen.company_id, filters.order_filter(ZoneInfo(screen.company.timezone)),
                                          MAX_BULK + 1)  # fmt: skip
     else:
@@ -206,6 +219,12 @@ class Row:
         return any(link.state in (InvoiceState.QUEUED, InvoiceState.CREATING) for link in self.view.invoices.live)
 
     @property
+    def existing(self) -> tuple[str, str | None] | None:
+        """(id, link) of the QuickBooks invoice that has the whole-SO invoice's number, when it failed for that."""
+        txn = existing_invoice_id(self.whole)
+        return None if txn is None else (txn, self.url(txn))
+
+    @property
     def failed_partial(self) -> bool:
         return self.partial and any(link.state is InvoiceState.FAILED for link in self.view.invoices.live)
 
@@ -234,11 +253,22 @@ def _ids(values: Any) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _date(value: object) -> date | None:
+# A filter the bulk form carries but cannot read is refused, never dropped: dropped, "all matching" would invoice
+# more SOs than the list showed.
+def _date(value: object, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:
+        raise ValidationError.single(field, "The date filter must be a date (YYYY-MM-DD).") from None
+
+
+def _customer(value: object) -> int | None:
+    text = str(value or "")
+    if not text:
         return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ValidationError.single("customer", "The customer filter must be a customer's id.")
+    return int(text)
 
 
 def _back(request: Request, screen: CompanyScreen) -> str:

@@ -42,10 +42,14 @@ from invoicebridge.domain.money import plain, to_cents
 from invoicebridge.domain.order_invoices import MAX_DELIVERIES_PER_REQUEST
 from invoicebridge.domain.records import CogsEntry
 from invoicebridge.qbo.errors import QboError
+from invoicebridge.sync.duplicates import existing_invoice_id
 from invoicebridge.sync.explain import explain
+from invoicebridge.sync.link_existing import LinkExisting
 from invoicebridge.web.auth import MAX_ID, App
 from invoicebridge.web.qbo_api import preview_body
 from invoicebridge.web.screens.layout import CompanyScreen, ScreenDep, show
+from invoicebridge.web.screens.so_returns_view import returns_context, returns_fingerprint, returns_poll
+from invoicebridge.web.screens.so_voided import invoice_again
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
@@ -55,6 +59,7 @@ AUDIT = "screens/so_card/audit.html"
 BASE = "/c/{company_id}/so/{order_id}"  # order_id: the SO's id, as in the JSON API
 REFUSALS = (InvalidTransition, ValidationError, Conflict, NotConnected)
 BUSY = (InvoiceState.QUEUED, InvoiceState.CREATING)
+IN_QBO = (InvoiceState.INVOICED, InvoiceState.VOIDED)  # invoices that exist in QBO: linked (a voided one too)
 POLL_BUSY, POLL_WATCH = 2, 10  # seconds: while an invoice settles; while one in QBO could be deleted there
 CUSTOMER_HOW = {
     "email": "matched by e-mail",
@@ -190,6 +195,22 @@ def retry(request: Request, screen: ScreenDep, so_id: SoId, number: str, app: Ap
     )
 
 
+@router.post(BASE + "/invoices/{number}/link-existing", response_class=HTMLResponse)
+def link_existing(request: Request, screen: ScreenDep, so_id: SoId, number: str, app: App) -> Response:
+    """*Link to this invoice*: a failed invoice becomes the QuickBooks invoice that has its number, when customer and
+    amount match (checked again now); else the reason is said above the invoices."""
+    return _invoicing(request, app, screen, so_id, lambda: link_to_existing(app, screen.company_id, so_id, number))
+
+
+def link_to_existing(app: Container, company_id: int, so_id: int, number: str) -> InvoiceLink:
+    """A QuickBooks failure while checking is a refusal like the others (nothing was changed)."""
+    try:
+        return LinkExisting(app.invoicing).link(company_id, so_id, path_id(number))
+    except QboError as failed:
+        message = f"QuickBooks could not be asked about that invoice, so nothing was changed: {failed}"
+        raise InvalidTransition(message) from None
+
+
 def _invoicing(
     request: Request, app: Container, screen: CompanyScreen, so_id: int, act: Callable[[], object], posted: str = ""
 ) -> Response:
@@ -212,14 +233,19 @@ def card_context(app: Container, screen: CompanyScreen, so_id: int) -> dict[str,
     invoices = app.orderbook.get_sales_order(screen.company_id, so_id).invoices
     order = invoices.order
     customer, products, rates, cogs = _catalog(app, screen, order)
+    returns = returns_context(app, screen.company_id, invoices, products)  # the Returns section (so_returns_view)
+    poll = _poll(invoices) or returns_poll(returns["returns"])
     return {
-        "invoices": invoices, "order": order, "customer": customer, "products": products, "rates": rates,
+        **returns, "invoices": invoices, "order": order, "customer": customer, "products": products, "rates": rates,
         "cogs": cogs, "urls": {link.number: app.invoice_url(screen.company_id, link.qbo_invoice_id)
-                               for link in invoices.links if link.state is InvoiceState.INVOICED},
+                               for link in invoices.links if link.state in IN_QBO},
+        "again": invoice_again(invoices),
+        "existing": _existing(app, screen, invoices), "offer_link": _offer_link(screen),
         "can_invoice_all": _can_invoice_all(invoices), "open_deliveries": invoices.open_deliveries(),
         "deliveries_text": {d.id: _delivered(d.quantities, order.rows, products) for d in order.deliveries},
         "scope_text": {link.number: scope_text(invoices, link) for link in invoices.links},
-        "poll": _poll(invoices), "fingerprint": fingerprint(invoices, cogs), "at": _clock(screen),
+        "poll": poll, "fingerprint": fingerprint(invoices, cogs) + returns_fingerprint(returns["returns"]),
+        "at": _clock(screen),
         "inventory": _inventory(screen), "total": sum((to_cents(r.amount) for r in order.rows), Decimal(0)),
         "quantity_field": quantity_field, "plain": plain, "money": _money, "price": _price,
     }  # fmt: skip
@@ -263,7 +289,7 @@ def fingerprint(invoices: OrderInvoices, cogs: list[CogsEntry]) -> str:
     """Changes whenever what the card shows of invoices, deliveries or COGS changes (every save bumps a version)."""
     seen = [(link.number, link.state.value, link.version) for link in invoices.links]
     seen_cogs = [(e.delivery_number, e.state.value, e.version) for e in cogs]
-    text = repr((seen, len(invoices.order.deliveries), seen_cogs))
+    text = repr((seen, len(invoices.order.deliveries), seen_cogs, invoices.order.payment_status))  # paid: QBO's news
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -286,6 +312,17 @@ def _poll(invoices: OrderInvoices) -> int | None:
     if any(link.state is InvoiceState.INVOICED for link in invoices.links):
         return POLL_WATCH
     return None
+
+
+def _existing(app: Container, screen: CompanyScreen, invoices: OrderInvoices) -> dict[int, tuple[str, str | None]]:
+    """Invoice number → (id, link) of the QuickBooks invoice that has a failed invoice's number (6140)."""
+    found = {link.number: existing_invoice_id(link) for link in invoices.links}
+    return {n: (txn, app.invoice_url(screen.company_id, txn)) for n, txn in found.items() if txn is not None}
+
+
+def _offer_link(screen: CompanyScreen) -> bool:
+    """Whether *Link to this invoice* is offered (the company's opt-in; sync/link_existing.py checks the rest)."""
+    return screen.connection is not None and screen.connection.settings.offer_link_duplicates
 
 
 def _can_invoice_all(invoices: OrderInvoices) -> bool:
@@ -328,7 +365,8 @@ def _catalog(app: Container, screen: CompanyScreen, order: SalesOrder) -> tuple[
     with app.uow() as uow:
         customer = _found(uow.customers.get, company, order.customer_id)
         products = {i: _found(uow.products.get, company, i) for i in sorted({r.variant_id for r in order.rows})}
-        rate_ids = sorted({r.tax_rate_id for r in order.rows if r.tax_rate_id is not None})
+        named = [r.tax_rate_id for r in order.rows] + [order.shipping_tax_rate_id]  # the shipping fee's too
+        rate_ids = sorted({rate for rate in named if rate is not None})
         rates = {i: _found(uow.tax_rates.get, company, i) for i in rate_ids}
         cogs = uow.cogs.of_order(company, order.id or 0) if _inventory(screen) else []
     return customer, products, rates, cogs

@@ -18,22 +18,38 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not batch mode: on SQLite batch mode rebuilds the table, and with foreign keys on,
+# dropping the old sales_orders or invoice_links would cascade-delete every row, delivery, invoice and event under
+# them (0005 says the same). SQLite (≥ 3.35) adds and drops a plain column itself — which is also why
+# shipping_tax_rate_id carries no foreign key: SQLite cannot drop a column that one uses.
+COLUMNS: dict[str, list[sa.Column[object]]] = {
+    "product_variants": [sa.Column("category", sa.String(length=100), nullable=True)],
+    "sales_orders": [
+        sa.Column("shipping_fee", AMOUNT, nullable=True),
+        sa.Column("shipping_tax_rate_id", sa.Integer(), nullable=True),
+        sa.Column("payment_status", sa.String(length=16), nullable=True),
+    ],
+    "invoice_links": [
+        sa.Column("carries_shipping", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("total_amount", AMOUNT, nullable=True),
+        sa.Column("balance", AMOUNT, nullable=True),
+    ],
+}
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("product_variants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("category", sa.String(length=100), nullable=True))
-    with op.batch_alter_table("sales_orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("shipping_fee", AMOUNT, nullable=True))
-        batch_op.add_column(sa.Column("shipping_tax_rate_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("payment_status", sa.String(length=16), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_sales_orders_shipping_tax_rate_id_tax_rates"), "tax_rates", ["shipping_tax_rate_id"], ["id"]
-        )
-    with op.batch_alter_table("invoice_links", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("carries_shipping", sa.Boolean(), server_default=sa.text("false"), nullable=False)
-        )
-        batch_op.add_column(sa.Column("total_amount", AMOUNT, nullable=True))
-        batch_op.add_column(sa.Column("balance", AMOUNT, nullable=True))
+    for table, columns in COLUMNS.items():
+        for column in columns:
+            op.add_column(table, column)
+    # Two SOs linking one existing QBO invoice at once (sync/link_existing.py): the second is refused here.
+    op.create_index(
+        "uq_invoice_links_invoiced_qbo_invoice",
+        "invoice_links",
+        ["company_id", "qbo_invoice_id"],
+        unique=True,
+        sqlite_where=sa.text("state = 'invoiced'"),
+        postgresql_where=sa.text("state = 'invoiced'"),
+    )
     _returns()
 
 
@@ -95,12 +111,7 @@ def downgrade() -> None:
     op.drop_index("ix_returns_company_state", table_name="returns")
     op.drop_index(op.f("ix_returns_company_id"), table_name="returns")
     op.drop_table("returns")
-    with op.batch_alter_table("invoice_links", schema=None) as batch_op:
-        for name in ("balance", "total_amount", "carries_shipping"):
-            batch_op.drop_column(name)
-    with op.batch_alter_table("sales_orders", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_sales_orders_shipping_tax_rate_id_tax_rates"), type_="foreignkey")
-        for name in ("payment_status", "shipping_tax_rate_id", "shipping_fee"):
-            batch_op.drop_column(name)
-    with op.batch_alter_table("product_variants", schema=None) as batch_op:
-        batch_op.drop_column("category")
+    op.drop_index("uq_invoice_links_invoiced_qbo_invoice", table_name="invoice_links")
+    for table, columns in reversed(COLUMNS.items()):
+        for column in reversed(columns):
+            op.drop_column(table, column.name)
