@@ -62,6 +62,8 @@ def update_links(
     """Store these transitions of stored links; `read` holds each one's row id and the link as this transaction
     read it, keyed by (SO id, number) (its version is the one the new link was read at). Raises `conflict`, with
     nothing written, when one changed meanwhile."""
+    if not links:
+        return
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     events: list[dict[str, Any]] = []
     for link in links:

@@ -27,11 +27,12 @@ from invoicebridge.domain import (
     InvoiceState,
     NotFound,
     OrderInvoices,
+    SalesOrder,
 )
 from invoicebridge.domain.checks import is_id
 from invoicebridge.domain.invoice_link import InvoiceScope, InvoiceStatus
 from invoicebridge.domain.order_invoices import status_without_rows
-from invoicebridge.store import bulk_links, mapping
+from invoicebridge.store import bulk_links, bulk_orders, mapping
 from invoicebridge.store import payment_repositories as payments
 from invoicebridge.store.repositories import _scoped, flush_or_conflict
 from invoicebridge.store.tables import InvoicedDeliveryRow, InvoiceLinkEventRow, InvoiceLinkRow, SalesOrderRow
@@ -51,7 +52,7 @@ class SqlInvoiceLinks:
         # asking the database again. Links are read and written with plain statements (store/bulk_links.py).
         self._seen_links: dict[int, dict[int, bulk_links.Read]] = {}  # SO id → number → (row id, link)
         self._complete: set[int] = set()  # SOs whose every invoice is in _seen_links
-        self._seen_orders: dict[int, SalesOrderRow] = {}
+        self._seen_orders: dict[int, SalesOrder] = {}
 
     def lock_order(self, company_id: int, sales_order_id: int) -> None:
         """Take the SO's invoicing lock for the rest of the transaction. NotFound for another company's SO."""
@@ -96,14 +97,8 @@ class SqlInvoiceLinks:
         found: dict[int, OrderInvoices] = {}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            query = (
-                select(SalesOrderRow)
-                .where(SalesOrderRow.company_id == company_id, SalesOrderRow.id.in_(chunk))
-                .execution_options(populate_existing=True)
-            )
-            rows = list(self._s.scalars(query))
-            self._seen_orders.update((row.id, row) for row in rows)
-            orders = {row.id: mapping.sales_order(row) for row in rows}
+            orders = {row.id: mapping.sales_order(row) for row in bulk_orders.read_orders(self._s, company_id, chunk)}
+            self._seen_orders.update(orders)
             links = self._links(company_id, list(orders))
             found.update((so_id, OrderInvoices(order, links[so_id])) for so_id, order in orders.items())
         return found
@@ -321,7 +316,7 @@ class SqlInvoiceLinks:
             if links is not None and (decided := status_without_rows(links)) is not None:
                 found[so_id] = decided
             elif links is not None and so_id in self._seen_orders:
-                invoices = OrderInvoices(mapping.sales_order(self._seen_orders[so_id]), links)
+                invoices = OrderInvoices(self._seen_orders[so_id], links)
                 found[so_id] = (invoices.scope, invoices.status)
             else:
                 unknown.append(so_id)

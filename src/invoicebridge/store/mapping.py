@@ -23,6 +23,7 @@ from invoicebridge.domain import (
     TaxRate,
 )
 from invoicebridge.domain.payments import PaymentStatus
+from invoicebridge.store.bulk_orders import OrderRows
 from invoicebridge.store.tables import (
     CompanyRow,
     CustomerRow,
@@ -74,7 +75,7 @@ def tax_rate(row: TaxRateRow) -> TaxRate:
     return TaxRate(row.id, row.company_id, row.name, row.percent)
 
 
-def sales_order(row: SalesOrderRow) -> SalesOrder:
+def sales_order(row: SalesOrderRow | OrderRows) -> SalesOrder:
     rows = tuple(
         OrderRow(
             r.id,
