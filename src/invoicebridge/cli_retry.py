@@ -24,7 +24,11 @@ def retry_failed(
 ) -> int:  # fmt: skip
     """List the reasons, queue every failed invoice again, follow them; the exit status: 0 when none failed (or
     all were made now), 1 when some failed again, INTERRUPTED after Ctrl-C."""
-    overview = container.failed_invoices.overview(company_id)
+    try:
+        overview = container.failed_invoices.overview(company_id)
+    except NotFound as missing:  # --company names none
+        out.print(f"[red]{escape(str(missing))}[/red]")
+        return 1
     if not overview.groups:
         out.print("No failed invoices: nothing to retry.")
         return 0

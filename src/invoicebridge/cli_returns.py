@@ -13,6 +13,7 @@ from rich.markup import escape
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.cli_access import SettingsLoader
 from invoicebridge.domain import InvoiceBridgeError, PageRequest, ValidationError
+from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.returns import Return, ReturnState
 from invoicebridge.settings import Settings
 
@@ -26,9 +27,12 @@ def return_goods(
     rows: Annotated[
         list[str] | None, typer.Option("--row", help="ROW_ID=QUANTITY that came back; repeat for each row")
     ] = None,
-    company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
+    company: Annotated[
+        int | None, typer.Option(min=1, max=MAX_ID, help="company id; needed when the book has several")
+    ] = None,
     retry: Annotated[
-        int | None, typer.Option(min=1, help="retry the credit memo of this return number instead of recording one")
+        int | None,
+        typer.Option(min=1, max=MAX_ID, help="retry the credit memo of this return number instead of recording one"),
     ] = None,
 ) -> None:
     """Return delivered, invoiced quantities of an SO as a QuickBooks credit memo (one per return, exactly once).
@@ -78,12 +82,15 @@ def _print(container: Container, company_id: int, so: str, ret: Return) -> bool:
 
 
 def _lines(rows: list[str]) -> dict[int, object]:
-    """ROW_ID=QUANTITY pairs; BadParameter names the one that is not."""
+    """ROW_ID=QUANTITY pairs; BadParameter names the one that is not, or a row given twice (keeping either
+    quantity would return what was not meant)."""
     lines: dict[int, object] = {}
     for pair in rows:
         row_id, sep, quantity = pair.partition("=")
-        if not sep or not row_id.strip().isdigit() or not quantity.strip():
+        if not sep or not row_id.strip().isascii() or not row_id.strip().isdigit() or not quantity.strip():
             raise typer.BadParameter(f"{pair!r} is not ROW_ID=QUANTITY (e.g. 12=2)", param_hint="--row")
+        if int(row_id) in lines:
+            raise typer.BadParameter(f"row {int(row_id)} is given twice: give each row once", param_hint="--row")
         lines[int(row_id)] = quantity.strip()
     return lines
 

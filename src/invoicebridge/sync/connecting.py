@@ -44,6 +44,9 @@ from invoicebridge.sync.tokens import OAuthSetup, to_pair
 STATE_LIFETIME = timedelta(minutes=15)
 MAX_STATE = 200  # a nonce, a dot and a signature: anything longer is not ours
 ASK_AGAIN = "This QuickBooks answer was not asked for by you, or was used already: start connecting again."
+# Accounts looked up per query: up to 1,000 categories may name theirs, and one query naming them all could pass
+# QBO's query length (a 502 for the admin's typing) and its default page of 100 rows.
+ACCOUNTS_PER_QUERY = 100
 ACCOUNT_KINDS = {
     "revenue_account_id": ("Income",),
     "cogs_account_id": ("Cost of Goods Sold",),
@@ -218,10 +221,7 @@ class Connecting:
             wanted = {f: v for f, v in wanted.items() if f == "revenue_account_id"}
         wanted |= {f"category_accounts.{name}": v for name, v in settings.category_accounts.items() if v}
         if wanted:
-            ids = ", ".join(quote(v) for v in wanted.values())
-            found = {
-                a["Id"]: a for a in entity_rows(client.query(f"SELECT * FROM Account WHERE Id IN ({ids})"), "Account")
-            }
+            found = _accounts(client, sorted(set(wanted.values())))
             for field, account_id in wanted.items():
                 account = found.get(account_id)
                 allowed = ACCOUNT_KINDS.get(field, ACCOUNT_KINDS["revenue_account_id"])  # a category's: Income
@@ -262,3 +262,14 @@ class Connecting:
 
 def _named(rows: Any) -> list[dict[str, str]]:
     return [{"id": str(r["Id"]), "name": str(r.get("Name", ""))} for r in rows]
+
+
+def _accounts(client: QboClient, ids: list[str]) -> dict[str, Any]:
+    """QBO's accounts with these ids, by id (an unknown id is left out), asked ACCOUNTS_PER_QUERY at a time. Raises
+    what the client raises."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(ids), ACCOUNTS_PER_QUERY):
+        listed = ", ".join(quote(v) for v in ids[start : start + ACCOUNTS_PER_QUERY])
+        rows = entity_rows(client.query(f"SELECT * FROM Account WHERE Id IN ({listed})"), "Account")
+        found |= {row["Id"]: row for row in rows}
+    return found

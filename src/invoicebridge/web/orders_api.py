@@ -12,6 +12,7 @@ from invoicebridge.web.api import ERRORS, changes
 from invoicebridge.web.auth import MAX_ID, App, MemberCompany, ObjectId
 from invoicebridge.web.deps import Book, JobQueue, Paging
 from invoicebridge.web.returns_api import SalesOrderDetailOut
+from invoicebridge.web.row_quantities import quantities_by_row
 from invoicebridge.web.schemas import (
     DeliveryIn,
     InvoiceOut,
@@ -84,9 +85,8 @@ def update_sales_order(
 def record_delivery(
     company_id: MemberCompany, order_id: ObjectId, body: DeliveryIn, book: Book, jobs: JobQueue, app: App
 ) -> SalesOrderDetailOut:
-    deliveries: dict[int, object] = {}
-    for line in body.rows:
-        deliveries[line.row_id] = line.quantity
+    lines = [(line.row_id, line.quantity) for line in body.rows]
+    deliveries = quantities_by_row(lines, "rows", "went out in this delivery")
     book.record_delivery(company_id, order_id, deliveries, body.delivered_at)
     jobs.cogs(company_id, order_id)  # accounting with inventory: COGS once delivered (or per delivery) and invoiced
     return SalesOrderDetailOut.detail(app, company_id, book.get_sales_order(company_id, order_id))

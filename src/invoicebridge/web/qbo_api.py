@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from invoicebridge.bootstrap import Container
 from invoicebridge.domain import InvoiceLink, ValidationError
@@ -21,7 +21,7 @@ from invoicebridge.sync.pacing import Pacing
 from invoicebridge.sync.shipping import ShippingPlan
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
-from invoicebridge.web.schemas import Id, InvoiceOut, QboUsageOut
+from invoicebridge.web.schemas import Id, InvoiceOut, QboUsageOut, Strict
 
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
 CategoryName = Annotated[str, Field(max_length=200)]  # checked as a category by the settings (≤ 100 once trimmed)
@@ -84,7 +84,8 @@ class ConnectionOut(BaseModel):
         )  # fmt: skip
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Strict):
+    # Strict: a misspelt field ("track_payment") or "yes" for a switch is refused, never dropped or guessed.
     revenue_account_id: str = Field(min_length=1)
     tax_mapping: dict[Id, str] = Field(
         description="order-book tax rate id → QBO TaxCode id (US: a sales tax code, or NON)"
@@ -92,10 +93,10 @@ class SettingsIn(BaseModel):
     mode: AccountingMode = AccountingMode.PLAIN
     cogs_account_id: str | None = None
     inventory_asset_account_id: str | None = None
-    cogs_per_delivery: bool = Field(
+    cogs_per_delivery: StrictBool = Field(
         False, description="accounting with inventory: one COGS entry per invoiced delivery instead of one per SO"
     )
-    track_payments: bool = Field(
+    track_payments: StrictBool = Field(
         False, description="show each SO's payment status (Unpaid, Partly paid, Paid) from its QuickBooks invoices' "
                            "balances; reads QuickBooks on every payment (docs/quickbooks.md, Payment status)"
     )  # fmt: skip
@@ -108,7 +109,7 @@ class SettingsIn(BaseModel):
         description='put before every invoice number ("INV-" → "INV-SO-1042"); up to 20 printable characters, and '
                     "prefix + SO number must fit QuickBooks' 21 (docs/quickbooks.md, Numbering)",
     )  # fmt: skip
-    offer_link_duplicates: bool = Field(
+    offer_link_duplicates: StrictBool = Field(
         False, description="offer to link an SO refused for a number already used to that QuickBooks invoice, when "
                            "its customer and amount match"
     )  # fmt: skip

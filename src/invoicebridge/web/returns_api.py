@@ -15,6 +15,7 @@ from invoicebridge.domain.returns import Return, ReturnState
 from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import App, MemberCompany, ObjectId
+from invoicebridge.web.row_quantities import quantities_by_row
 from invoicebridge.web.schemas import AmountIn, Id, QuantityOut, SalesOrderOut, Strict, ZonedTime
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders/{order_id}", tags=["returns"], responses=ERRORS)
@@ -96,13 +97,14 @@ def create_return(
     credit memo exists already, else 202 (pending, being made, or failed with its reason: retry it). Refused (422,
     nothing recorded) with a sentence per row: nothing of the SO is invoiced in QuickBooks, a row is unknown, or more
     than was delivered and invoiced (less earlier returns) is returned."""
-    lines: dict[int, object] = {}
-    for line in body.lines:
-        lines[line.row_id] = line.quantity
-    ret = record_and_send(app, company_id, order_id, lines, body.returned_at)
+    ret = record_and_send(app, company_id, order_id, _by_row(body.lines), body.returned_at)
     if ret.state is ReturnState.CREATED:
         response.status_code = status.HTTP_201_CREATED
     return ReturnOut.of(ret, app.credit_memo_urls(company_id))
+
+
+def _by_row(lines: list[ReturnLineIn]) -> dict[int, object]:
+    return quantities_by_row([(line.row_id, line.quantity) for line in lines], "lines", "came back")
 
 
 @router.get("/returns")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
@@ -43,6 +43,9 @@ ISO_TIME = re.compile(
 )
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 TIME_FORM = "give a date and time with its zone, such as 2026-03-01T09:30:00-05:00 or 2026-03-01T14:30:00Z"
+# Times any zone (offsets stay within a day) can show: a return dated 0001-01-01T00:00Z broke its SO's card in Chicago.
+EARLIEST_TIME = datetime(1, 1, 2, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def _no_float(value: object) -> object:
@@ -70,7 +73,14 @@ def _iso_time(value: object) -> object:
         return value
     if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
         raise ValueError(TIME_FORM)
-    return datetime.fromisoformat(value)  # pydantic checks the calendar and the zone after this
+    moment = datetime.fromisoformat(value)  # pydantic checks the calendar and the zone after this
+    try:  # stored in UTC and shown in the company's zone: near year 1 or 9999 the moment may exist in neither
+        in_range = EARLIEST_TIME <= moment.astimezone(UTC) <= LATEST_TIME
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError("give a time between the years 1 and 9999 that exists in every time zone")
+    return moment
 
 
 def _iso_date(value: object) -> object:

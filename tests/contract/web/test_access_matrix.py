@@ -78,7 +78,10 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def url(book: Book, path: str, company: int) -> str:
-    return path.format(**{**book.ids, "company_id": company})
+    ids = {**book.ids, "company_id": company}
+    if "/by-number/" not in path:  # an SO's invoices and returns count from 1: a path that reaches the handler
+        ids["number"] = 1
+    return path.format(**ids)
 
 
 def body_for(method: str, path: str, book: Book) -> dict[str, Any] | None:

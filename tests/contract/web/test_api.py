@@ -54,6 +54,24 @@ def test_partial_and_full_deliveries_change_the_delivery_status(
     assert "only 3 were ordered" in over.json()["error"]["problems"][0]["message"]
 
 
+def test_a_delivery_listing_a_row_twice_is_refused_and_records_nothing(
+    api: TestClient, company: int, catalog: dict[str, int]
+) -> None:
+    order = api.post(f"/api/companies/{company}/sales-orders", json=order_body(catalog, "SO-2", "3")).json()
+    url = f"/api/companies/{company}/sales-orders/{order['id']}/deliveries"
+    row = order["rows"][0]["id"]
+    twice = api.post(url, json={"rows": [{"row_id": row, "quantity": "1"}, {"row_id": row, "quantity": "2"}]})
+    assert twice.status_code == 422
+    assert twice.json()["error"]["problems"] == [
+        {
+            "field": "rows.1.row_id",
+            "message": f"Row {row} is listed twice: give each row once, with all of it that went out in this delivery.",
+        }  # fmt: skip
+    ]
+    again = api.get(f"/api/companies/{company}/sales-orders/{order['id']}").json()
+    assert again["delivery_status"] == "not_shipped" and again["deliveries"] == []
+
+
 def test_list_filters_by_delivery_customer_invoice_state_and_dates(
     api: TestClient, company: int, catalog: dict[str, int]
 ) -> None:

@@ -153,3 +153,15 @@ def test_the_settings_form_shows_a_new_zero_rate_mapped_to_the_no_tax_code(make_
     assert "A 0 % rate takes the QuickBooks company's no-tax code (No VAT) unless you choose another." in page.text
     assert "Invoicing is ready" in page.text  # the new rate blocks nothing
     assert later.id not in saved(world).tax_mapping  # viewing the page stores nothing
+
+
+def test_the_settings_api_refuses_a_misspelt_field_or_a_word_for_a_switch_and_saves_nothing(  # noqa: F811
+    make_world: WorldFactory,
+) -> None:
+    world = make_world("GB", serve=True)
+    before = saved(world)
+    admin = world.api("admin")
+    for odd in ({"track_payment": True}, {"track_payments": "yes"}, {"offer_link_duplicates": 1}):
+        answer = admin.put(f"/api/companies/{world.company_id}/qbo/settings", json=settings_body(world, **odd))
+        assert problems(answer), odd  # 422 in the one error shape, naming the field
+    assert saved(world) == before

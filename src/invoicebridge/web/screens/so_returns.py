@@ -26,11 +26,16 @@ def record_return(request: Request, screen: ScreenDep, so_id: SoId, app: App, fo
     invoices = app.orderbook.get_sales_order(screen.company_id, so_id).invoices
     lines: dict[int, object] = {}
     entered: dict[str, str] = {}
+    twice: list[Problem] = []
     for row in invoices.order.rows:
         name = return_field(row.id or 0)
         text = entered[name] = _one(form, name)
-        if text and not _zero(text):
+        if len(form.get(name, [])) > 1:  # a crafted post: taking either value would return what nobody typed
+            twice.append(Problem(name, f"Row {row.id} came twice in the form: type its quantity once."))
+        elif text and not _zero(text):
             lines[row.id or 0] = text
+    if twice:
+        return _refused(request, app, screen, so_id, 422, tuple(twice), entered=entered, posted="return")
     try:
         recorded = app.returns.record(screen.company_id, so_id, lines)
     except (ValidationError, Conflict) as refused:
