@@ -62,12 +62,8 @@ def test_a_delivery_listing_a_row_twice_is_refused_and_records_nothing(
     row = order["rows"][0]["id"]
     twice = api.post(url, json={"rows": [{"row_id": row, "quantity": "1"}, {"row_id": row, "quantity": "2"}]})
     assert twice.status_code == 422
-    assert twice.json()["error"]["problems"] == [
-        {
-            "field": "rows.1.row_id",
-            "message": f"Row {row} is listed twice: give each row once, with all of it that went out in this delivery.",
-        }  # fmt: skip
-    ]
+    said = f"Row {row} is listed twice: give each row once, with all of it that went out in this delivery."
+    assert twice.json()["error"]["problems"] == [{"field": "rows.1.row_id", "message": said}]
     again = api.get(f"/api/companies/{company}/sales-orders/{order['id']}").json()
     assert again["delivery_status"] == "not_shipped" and again["deliveries"] == []
 

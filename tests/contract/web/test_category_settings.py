@@ -155,8 +155,8 @@ def test_the_settings_form_shows_a_new_zero_rate_mapped_to_the_no_tax_code(make_
     assert later.id not in saved(world).tax_mapping  # viewing the page stores nothing
 
 
-def test_the_settings_api_refuses_a_misspelt_field_or_a_word_for_a_switch_and_saves_nothing(  # noqa: F811
-    make_world: WorldFactory,
+def test_the_settings_api_refuses_a_misspelt_field_or_a_word_for_a_switch_and_saves_nothing(
+    make_world: WorldFactory,  # noqa: F811
 ) -> None:
     world = make_world("GB", serve=True)
     before = saved(world)
