@@ -11,17 +11,10 @@ from invoicebridge.domain.payments import PaymentStatus
 from invoicebridge.web.api import ERRORS, changes
 from invoicebridge.web.auth import MAX_ID, App, MemberCompany, ObjectId
 from invoicebridge.web.deps import Book, JobQueue, Paging
+from invoicebridge.web.order_schemas import InvoiceOut, SalesOrderOut
 from invoicebridge.web.returns_api import SalesOrderDetailOut
 from invoicebridge.web.row_quantities import quantities_by_row
-from invoicebridge.web.schemas import (
-    DeliveryIn,
-    InvoiceOut,
-    PageOut,
-    SalesOrderIn,
-    SalesOrderOut,
-    SalesOrderPatch,
-    ZonedTime,
-)
+from invoicebridge.web.schemas import DeliveryIn, PageOut, SalesOrderIn, SalesOrderPatch, ZonedTime
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders", tags=["sales orders"], responses=ERRORS)
 

@@ -21,7 +21,8 @@ from invoicebridge.sync.pacing import Pacing
 from invoicebridge.sync.shipping import ShippingPlan
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import AdminCompany, App, MemberCompany, ObjectId, PersonDep
-from invoicebridge.web.schemas import Id, InvoiceOut, QboUsageOut, Strict
+from invoicebridge.web.order_schemas import InvoiceOut
+from invoicebridge.web.schemas import Id, QboUsageOut, Strict
 
 router = APIRouter(tags=["quickbooks"], responses=ERRORS)
 CategoryName = Annotated[str, Field(max_length=200)]  # checked as a category by the settings (≤ 100 once trimmed)

@@ -15,8 +15,9 @@ from invoicebridge.domain.returns import Return, ReturnState
 from invoicebridge.sync.order_reads import OrderView
 from invoicebridge.web.api import ERRORS
 from invoicebridge.web.auth import App, MemberCompany, ObjectId
+from invoicebridge.web.order_schemas import SalesOrderOut
 from invoicebridge.web.row_quantities import quantities_by_row
-from invoicebridge.web.schemas import AmountIn, Id, QuantityOut, SalesOrderOut, Strict, ZonedTime
+from invoicebridge.web.schemas import AmountIn, Id, QuantityOut, Strict, ZonedTime
 
 router = APIRouter(prefix="/api/companies/{company_id}/sales-orders/{order_id}", tags=["returns"], responses=ERRORS)
 
