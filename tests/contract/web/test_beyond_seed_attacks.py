@@ -389,7 +389,7 @@ def test_the_failed_invoices_page_refuses_a_reason_that_is_no_group_in_words(
 
 
 # -- served: the QuickBooks settings ---------------------------------------------------------------------------------
-NOT_BOOLEAN = "Input should be a valid boolean, unable to interpret input."
+NOT_BOOLEAN = "Input should be a valid boolean."  # strict: true or false only, never 1, "yes" or "maybe"
 SETTINGS_REFUSALS = [
     ({"category_accounts": {"x" * 150: "1"}}, "category_accounts." + "x" * 150,
      "The category is longer than QuickBooks allows (100 characters)."),
@@ -411,6 +411,8 @@ SETTINGS_REFUSALS = [
      "The invoice number prefix may hold printable characters only."),
     ({"track_payments": 2}, "track_payments", NOT_BOOLEAN),
     ({"offer_link_duplicates": "maybe"}, "offer_link_duplicates", NOT_BOOLEAN),
+    ({"track_payments": "yes"}, "track_payments", NOT_BOOLEAN),
+    ({"track_payment": True}, "track_payment", "Extra inputs are not permitted."),
 ]  # fmt: skip
 
 
