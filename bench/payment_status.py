@@ -22,16 +22,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,20 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from cryptography.fernet import Fernet
+from revert import Bench as RevertBench  # the same harness (run as a script, bench/ is on the path)
+from revert import _directory, _now
 
-from invoicebridge.bootstrap import Container, build
-from invoicebridge.domain import InvoiceState, RowInput
 from invoicebridge.domain.connection import ConnectionSettings
 from invoicebridge.domain.payments import PaymentStatus
-from invoicebridge.qbo.auth import parse_tokens
-from invoicebridge.settings import Settings
-from invoicebridge.sync.tokens import to_pair
-from invoicebridge.web.app import create_app
 from qbo_sandbox.injection import LoggedRequest
-from qbo_sandbox.sandbox import SandboxConfig
-from qbo_sandbox.server import SandboxServer
 
 PART = Decimal("10.00")  # the first payment of each invoice (of 30.00: 2 × 12.50 + 20 % VAT)
 WEBHOOK_TIMEOUT = 60.0  # seconds a payment may take to show by webhook before the bench gives up
@@ -113,77 +99,24 @@ class Bookkeeper:
         self.http.close()
 
 
-class Bench:
-    """One run: the sandbox, our app and its web server here, a worker process beside. `close()` stops them."""
+class Bench(RevertBench):
+    """bench/revert.py's harness (the sandbox, our app and its web server here, a worker process beside) for a
+    company that tracks payments, with a bookkeeper paying in QuickBooks. `close()` stops them."""
+
+    NAME, PREFIX = "Paying", "PY"
 
     def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.sandbox = SandboxServer(SandboxConfig())  # Intuit's limits, webhooks batched 0.5 s
-        self.sandbox.start()
-        self.control = httpx.Client(base_url=self.sandbox.url, timeout=30)
-        self.port = _free_port()
-        self.realm, self.env = self._sandbox_company()
-        self.app = build(Settings(_env_file=self.env), migrate=True)
-        self.server = _serve(self.app, self.port)
-        self.company = self._our_company()
+        super().__init__(directory)
         self.bookkeeper = Bookkeeper(self.control, self.sandbox.url, self.realm)
-        self.worker: subprocess.Popen[bytes] | None = None
-        self.made = 0
 
-    def _sandbox_company(self) -> tuple[str, Path]:
-        hook = f"http://127.0.0.1:{self.port}/webhooks/qbo"
-        app = self.control.post("/_sandbox/apps", json={"redirect_uris": ["http://x/cb"], "webhook_url": hook}).json()
-        realm = self.control.post("/_sandbox/companies", json={"name": "Paying Books", "country": "GB"}).json()
-        self.client_id = app["client_id"]
-        settings = {
-            "DATA_DIR": str(self.dir), "QBO_ENVIRONMENT": "local", "QBO_SANDBOX_URL": self.sandbox.url,
-            "QBO_CLIENT_ID": app["client_id"], "QBO_CLIENT_SECRET": app["client_secret"],
-            "QBO_WEBHOOK_VERIFIER_TOKEN": app["verifier_token"], "TOKEN_KEYS": Fernet.generate_key().decode(),
-            "SECRET_KEY": "payments-" + "k" * 40, "PORT": str(self.port), "LOG_LEVEL": "warning",
-        }  # fmt: skip
-        env = self.dir / "payments.env"
-        env.write_text("".join(f"INVOICEBRIDGE_{k}={v}\n" for k, v in settings.items()))
-        return realm["realm_id"], env
+    def settings(self, income: str, tax_mapping: dict[int, str]) -> ConnectionSettings:
+        return ConnectionSettings(income, tax_mapping, track_payments=True)  # the opt-in
 
-    def _our_company(self) -> int:
-        book = self.app.orderbook
-        company = book.create_company("Paying Ltd", "GBP", "Europe/London").id or 0
-        rate = book.create_tax_rate(company, "VAT 20%", "20")
-        tokens = self.control.post("/_sandbox/tokens", json={"client_id": self.client_id, "realm_id": self.realm})
-        self.app.connecting.connect_with_tokens(company, self.realm, to_pair(parse_tokens(tokens.json(), _now())))
-        choices = self.app.connecting.choices(company)
-        income = next(a["id"] for a in choices.income_accounts if a["name"] == "Sales of Product Income")
-        code = next(c["id"] for c in choices.tax_codes if c["name"] == "20.0% S")
-        settings = ConnectionSettings(income, {rate.id or 0: code}, track_payments=True)  # the opt-in
-        self.app.connecting.save_settings(company, settings)
-        self.customer = book.create_customer(company, "Paying Customer", "buyer@paying.example").id or 0
-        self.product = book.create_product(company, "PY-1", "Paid item", "12.50", "5").id or 0
-        self.rate = rate.id or 0
-        return company
-
-    # -- the worker --------------------------------------------------------------------------------------
-    def start_worker(self) -> None:
-        command = [sys.executable, "-m", "invoicebridge.cli", "--env-file", str(self.env), "worker"]
-        with (self.dir / "worker.log").open("wb") as log:
-            self.worker = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop_worker(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            self.worker.wait(timeout=60)
-        self.worker = None
-
-    # -- steps -------------------------------------------------------------------------------------------
-    def invoice_new(self) -> Invoice:
+    def invoice_paid_later(self) -> Invoice:
         """An SO invoiced now (a write to QBO, so the pacing expects its echo), as the bookkeeper sees it in QBO."""
-        self.made += 1
-        rows = [RowInput(self.product, "2", None, self.rate)]
-        order = self.app.orderbook.create_sales_order(self.company, f"PY-{self.made:04d}", self.customer, rows)
-        link = self.app.invoicing.create_invoice(self.company, order.id or 0)
-        if link.state is not InvoiceState.INVOICED or link.qbo_invoice_id is None:
-            raise SystemExit(f"invoicing failed: {link.state} {link.error_message}")
-        seen = self.bookkeeper.invoice(str(link.qbo_invoice_id))
-        return Invoice(order.id or 0, str(link.qbo_invoice_id), seen["CustomerRef"], Decimal(str(seen["TotalAmt"])))
+        order_id, invoice_id = self.invoice_new()
+        seen = self.bookkeeper.invoice(invoice_id)
+        return Invoice(order_id, invoice_id, seen["CustomerRef"], Decimal(str(seen["TotalAmt"])))
 
     def status(self, order_id: int) -> PaymentStatus | None:
         return self.app.orderbook.get_sales_order(self.company, order_id).order.payment_status
@@ -197,13 +130,6 @@ class Bench:
                 raise SystemExit(f"SO {order_id} not {wanted.text} after {timeout:.0f} s")
             time.sleep(0.01)
         return _shown(paid)
-
-    def webhooks(self, **settings: bool) -> None:
-        self.control.put(f"/_sandbox/companies/{self.realm}/webhooks", json=settings).raise_for_status()
-
-    def settle_webhooks(self) -> None:
-        self.control.post("/_sandbox/webhooks/flush", json={"timeout": 60}).raise_for_status()
-        time.sleep(1.0)  # the worker handles what was delivered
 
     def our_calls(self, since: datetime, until: datetime | None = None) -> list[LoggedRequest]:
         """Our app's calls to the company's QBO in (since, until] by the sandbox's log (401s were never served)."""
@@ -219,12 +145,8 @@ class Bench:
             time.sleep(0.2)
 
     def close(self) -> None:
-        self.stop_worker()
         self.bookkeeper.close()
-        self.server.should_exit = True
-        self.app.close()
-        self.control.close()
-        self.sandbox.stop()
+        super().close()
 
 
 def by_webhook(
@@ -319,7 +241,7 @@ def main() -> None:
                   f"each invoice 30.00, paid {PART} then the rest")  # fmt: skip
             bench.start_worker()
             started = _now()
-            hooked = [bench.invoice_new() for _ in range(args.invoices)]
+            hooked = [bench.invoice_paid_later() for _ in range(args.invoices)]
             bench.wait_for_poll(started)  # the worker's first poll (a new connection's is due at once) is behind us
             bench.settle_webhooks()  # the invoices' echoes came: webhooks healthy, the poll slow
             print(f"1. by webhook: {args.invoices} invoices paid partly, then fully, each payment after the worker sat "
@@ -334,7 +256,9 @@ def main() -> None:
                   f"step's payments spread over {POLL_INTERVAL:.0f} s")  # fmt: skip
             bench.webhooks(drop=True)
             made = _now()
-            lost = [bench.invoice_new() for _ in range(args.invoices)]  # their echoes are lost: the poll runs fast
+            lost = [
+                bench.invoice_paid_later() for _ in range(args.invoices)
+            ]  # their echoes are lost: the poll runs fast
             bench.wait_for_poll(made)  # a round brought the new invoices; payments start between two polls
             for wanted in (PaymentStatus.PARTLY_PAID, PaymentStatus.PAID):
                 step = _now()
@@ -349,33 +273,6 @@ def main() -> None:
             print(f"   ({dropped} webhook events dropped)")
         finally:
             bench.close()
-
-
-@contextmanager
-def _directory() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as name:
-        yield Path(name)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _serve(container: Container, port: int) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("our web app did not start")
-        time.sleep(0.05)
-    return server
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -52,7 +52,10 @@ LOST_TIMEOUT = 600.0  # seconds a deletion may take to come back with webhooks l
 
 
 class Bench:
-    """One run: the sandbox, our app and its web server here, a worker process beside. `close()` stops them."""
+    """One run: the sandbox, our app and its web server here, a worker process beside. `close()` stops them.
+    bench/payment_status.py runs on the same harness, under its own NAME and settings."""
+
+    NAME, PREFIX = "Revert", "RV"  # the sandbox's and our company's names, the SOs' and the SKU's prefix
 
     def __init__(self, directory: Path) -> None:
         self.dir = directory
@@ -70,32 +73,36 @@ class Bench:
     def _sandbox_company(self) -> tuple[str, Path]:
         hook = f"http://127.0.0.1:{self.port}/webhooks/qbo"
         app = self.control.post("/_sandbox/apps", json={"redirect_uris": ["http://x/cb"], "webhook_url": hook}).json()
-        realm = self.control.post("/_sandbox/companies", json={"name": "Revert Books", "country": "GB"}).json()
+        realm = self.control.post("/_sandbox/companies", json={"name": f"{self.NAME} Books", "country": "GB"}).json()
         self.client_id = app["client_id"]
         settings = {
             "DATA_DIR": str(self.dir), "QBO_ENVIRONMENT": "local", "QBO_SANDBOX_URL": self.sandbox.url,
             "QBO_CLIENT_ID": app["client_id"], "QBO_CLIENT_SECRET": app["client_secret"],
             "QBO_WEBHOOK_VERIFIER_TOKEN": app["verifier_token"], "TOKEN_KEYS": Fernet.generate_key().decode(),
-            "SECRET_KEY": "revert-" + "k" * 40, "PORT": str(self.port), "LOG_LEVEL": "warning",
+            "SECRET_KEY": self.NAME.lower() + "-" + "k" * 40, "PORT": str(self.port), "LOG_LEVEL": "warning",
         }  # fmt: skip
-        env = self.dir / "revert.env"
+        env = self.dir / f"{self.NAME.lower()}.env"
         env.write_text("".join(f"INVOICEBRIDGE_{k}={v}\n" for k, v in settings.items()))
         return realm["realm_id"], env
 
     def _our_company(self) -> int:
         book = self.app.orderbook
-        company = book.create_company("Revert Ltd", "GBP", "Europe/London").id or 0
+        company = book.create_company(f"{self.NAME} Ltd", "GBP", "Europe/London").id or 0
         rate = book.create_tax_rate(company, "VAT 20%", "20")
         tokens = self.control.post("/_sandbox/tokens", json={"client_id": self.client_id, "realm_id": self.realm})
         self.app.connecting.connect_with_tokens(company, self.realm, to_pair(parse_tokens(tokens.json(), _now())))
         choices = self.app.connecting.choices(company)
         income = next(a["id"] for a in choices.income_accounts if a["name"] == "Sales of Product Income")
         code = next(c["id"] for c in choices.tax_codes if c["name"] == "20.0% S")
-        self.app.connecting.save_settings(company, ConnectionSettings(income, {rate.id or 0: code}))
-        self.customer = book.create_customer(company, "Revert Customer", "buyer@revert.example").id or 0
-        self.product = book.create_product(company, "RV-1", "Revert item", "12.50", "5").id or 0
+        self.app.connecting.save_settings(company, self.settings(income, {rate.id or 0: code}))
+        name = self.NAME.lower()
+        self.customer = book.create_customer(company, f"{self.NAME} Customer", f"buyer@{name}.example").id or 0
+        self.product = book.create_product(company, f"{self.PREFIX}-1", f"{self.NAME} item", "12.50", "5").id or 0
         self.rate = rate.id or 0
         return company
+
+    def settings(self, income: str, tax_mapping: dict[int, str]) -> ConnectionSettings:
+        return ConnectionSettings(income, tax_mapping)
 
     # -- the worker --------------------------------------------------------------------------------------
     def start_worker(self) -> None:
@@ -114,11 +121,12 @@ class Bench:
         """An SO invoiced now (a write to QBO, so the pacing expects its echo): its id and its QBO invoice's."""
         self.made += 1
         rows = [RowInput(self.product, "2", None, self.rate)]
-        order = self.app.orderbook.create_sales_order(self.company, f"RV-{self.made:04d}", self.customer, rows)
+        number = f"{self.PREFIX}-{self.made:04d}"
+        order = self.app.orderbook.create_sales_order(self.company, number, self.customer, rows)
         link = self.app.invoicing.create_invoice(self.company, order.id or 0)
-        if link.state is not InvoiceState.INVOICED:
+        if link.state is not InvoiceState.INVOICED or link.qbo_invoice_id is None:
             raise SystemExit(f"invoicing failed: {link.state} {link.error_message}")
-        return order.id or 0, str(link.qbo_invoice_id)
+        return order.id or 0, link.qbo_invoice_id
 
     def delete_in_qbo(self, invoice_id: str) -> float:
         """What a bookkeeper does in QuickBooks; the moment it was done (monotonic)."""

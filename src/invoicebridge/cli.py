@@ -18,12 +18,12 @@ from rich.progress import Progress
 
 from invoicebridge import cli_bulk, cli_retry, demo_setup
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.cli_access import login_url, tokens, users
+from invoicebridge.cli_access import login_url, only_company, tokens, users
 from invoicebridge.cli_keys import keys
 from invoicebridge.cli_qbo import qbo
 from invoicebridge.cli_returns import return_goods
 from invoicebridge.demo import ensure_demo_admin, seed_demo
-from invoicebridge.domain import InvoiceBridgeError, InvoiceLink, InvoiceScope, InvoiceState, PageRequest
+from invoicebridge.domain import InvoiceBridgeError, InvoiceLink, InvoiceScope, InvoiceState
 from invoicebridge.jobs import worker as worker_module
 from invoicebridge.settings import Settings
 from invoicebridge.store.migrate import upgrade
@@ -188,7 +188,7 @@ def invoice(
         raise typer.BadParameter("--all-not-invoiced invoices whole SOs; name the SOs for --delivered")
     container = build(_settings(), migrate=True)
     try:
-        company_id = company or _only_company(container)
+        company_id = company or only_company(container)
         if retry_failed:
             status = cli_retry.retry_failed(container, company_id, workers, console)
         elif all_not_invoiced or (len(numbers or []) > cli_bulk.FEW and not delivered):
@@ -289,7 +289,7 @@ def import_orders(
         raise typer.Exit(1) from None
     container = build(_settings(), migrate=True)
     try:
-        company_id = company or _only_company(container)
+        company_id = company or only_company(container)
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Importing", total=None)
             report = OrderImporter(container.uow, lambda: datetime.now(UTC)).run(
@@ -303,15 +303,6 @@ def import_orders(
     _print_report(report)
     if report.refused:
         raise typer.Exit(1)
-
-
-def _only_company(container: Container) -> int:
-    companies = container.orderbook.list_companies(PageRequest(limit=500)).items
-    if len(companies) != 1:
-        listed = ", ".join(f"{c.id} ({escape(c.name)})" for c in companies) or "none yet"
-        err.print(f"[red]Say which company with --company.[/red] Companies: {listed}")
-        raise typer.Exit(2)
-    return companies[0].id or 0
 
 
 def _print_report(report: ImportReport) -> None:

@@ -191,3 +191,14 @@ def _people_table(people: list[Person], names: dict[int, str]) -> Table:
         password = "set" if person.user.password_hash else "not set (login link)"
         table.add_row(escape(person.user.email), escape(person.user.display_name), companies or "—", password)
     return table
+
+
+def only_company(container: Container) -> int:
+    """The one company of this installation, for commands whose --company was left out; exits 2 listing them
+    when there are none or several."""
+    companies = container.orderbook.list_companies(PageRequest(limit=500)).items
+    if len(companies) != 1:
+        listed = ", ".join(f"{c.id} ({escape(c.name)})" for c in companies) or "none yet"
+        err.print(f"[red]Say which company with --company.[/red] Companies: {listed}")
+        raise typer.Exit(2)
+    return companies[0].id or 0

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.cli_access import SettingsLoader
-from invoicebridge.domain import InvoiceBridgeError, PageRequest, ValidationError
+from invoicebridge.cli_access import SettingsLoader, only_company
+from invoicebridge.domain import InvoiceBridgeError, ValidationError
 from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.returns import Return, ReturnState
 from invoicebridge.settings import Settings
@@ -43,7 +43,7 @@ def return_goods(
     load: SettingsLoader = ctx.obj if callable(ctx.obj) else Settings
     container = build(load(), migrate=True)
     try:
-        company_id = company or _only_company(container)
+        company_id = company or only_company(container)
         ok = _run(container, company_id, so, lines, retry)
     finally:
         container.close()
@@ -93,12 +93,3 @@ def _lines(rows: list[str]) -> dict[int, object]:
             raise typer.BadParameter(f"row {int(row_id)} is given twice: give each row once", param_hint="--row")
         lines[int(row_id)] = quantity.strip()
     return lines
-
-
-def _only_company(container: Container) -> int:
-    companies = container.orderbook.list_companies(PageRequest(limit=500)).items
-    if len(companies) != 1:
-        listed = ", ".join(f"{c.id} ({escape(c.name)})" for c in companies) or "none yet"
-        err.print(f"[red]Say which company with --company.[/red] Companies: {listed}")
-        raise typer.Exit(2)
-    return companies[0].id or 0

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from invoicebridge.domain import OrderRow, SalesOrder
-from invoicebridge.domain.connection import QboPreferences, TaxModel
+from invoicebridge.domain import SalesOrder
+from invoicebridge.domain.connection import QboPreferences
 from invoicebridge.domain.returns import Return, credit_memo_number
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.client import QboClient, entity_rows
 from invoicebridge.sync.explain import UNCERTAIN, Explained, OutcomeUncertain, explain
-from invoicebridge.sync.mapping import MARKER_PREFIX, line_amount
+from invoicebridge.sync.mapping import MARKER_PREFIX, qbo_address, sales_line, tax_and_currency
 from invoicebridge.sync.matching import quote
 
 ENTITY = "CreditMemo"
@@ -53,42 +52,17 @@ def credit_memo_payload(
         "TxnDate": ret.created_at.astimezone(zone).date().isoformat(),
         "CustomerMemo": {"value": f"Return of {order.number}"},
         "PrivateNote": credit_marker(order, ret, request_id),
-        "Line": [_line(row, ret.lines[row.id or 0], refs) for row in rows],
+        "Line": [
+            sales_line(row, ret.lines[row.id or 0], refs.item_ids[row.variant_id], refs.line_tax_codes[row.id or 0])
+            for row in rows
+        ],
     }
     if prefs.custom_txn_numbers and (number := credit_memo_number(order.number, ret.number)) is not None:
         body["DocNumber"] = number
     if not order.billing_address.is_empty():
-        body["BillAddr"] = {k: v for k, v in _address(order).items() if v}
-    if prefs.tax_model is TaxModel.GLOBAL:
-        body["GlobalTaxCalculation"] = "TaxExcluded"
-    elif refs.txn_tax_code:
-        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": refs.txn_tax_code}}
-    if prefs.multicurrency:
-        body["CurrencyRef"] = {"value": order.currency}
+        body["BillAddr"] = qbo_address(order.billing_address)
+    tax_and_currency(body, prefs, refs.txn_tax_code, order.currency)
     return body
-
-
-def _line(row: OrderRow, quantity: Decimal, refs: CreditRefs) -> dict[str, Any]:
-    detail = {
-        "ItemRef": {"value": refs.item_ids[row.variant_id]},
-        "Qty": quantity,
-        "UnitPrice": row.unit_price,
-        "TaxCodeRef": {"value": refs.line_tax_codes[row.id or 0]},
-    }
-    line: dict[str, Any] = {
-        "DetailType": "SalesItemLineDetail",
-        "Amount": line_amount(quantity, row.unit_price),
-        "SalesItemLineDetail": detail,
-    }
-    if row.description:
-        line["Description"] = row.description
-    return line
-
-
-def _address(order: SalesOrder) -> dict[str, str]:
-    a = order.billing_address
-    return {"Line1": a.line1, "Line2": a.line2, "City": a.city, "CountrySubDivisionCode": a.region,
-            "PostalCode": a.postal_code, "Country": a.country}  # fmt: skip
 
 
 def find_credit_memo(client: QboClient, body: Mapping[str, Any]) -> dict[str, Any] | None:

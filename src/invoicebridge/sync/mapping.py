@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from invoicebridge.domain import Address, SalesOrder
+from invoicebridge.domain import Address, OrderRow, SalesOrder
 from invoicebridge.domain.connection import QboPreferences, TaxModel
 
 CENT = Decimal("0.01")
@@ -72,36 +72,47 @@ def invoice_payload(
         body["DocNumber"] = doc_number or order.number
     for key, address in (("BillAddr", order.billing_address), ("ShipAddr", order.shipping_address)):
         if not address.is_empty():
-            body[key] = _address(address)
+            body[key] = qbo_address(address)
     if order.delivery_deadline is not None:
         body["ShipDate"] = order.delivery_deadline.isoformat()
     if refs.terms_id:
         body["SalesTermRef"] = {"value": refs.terms_id}
-    if prefs.tax_model is TaxModel.GLOBAL:
-        body["GlobalTaxCalculation"] = "TaxExcluded"
-    elif refs.txn_tax_code:
-        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": refs.txn_tax_code}}
-    if prefs.multicurrency:
-        body["CurrencyRef"] = {"value": order.currency}
+    tax_and_currency(body, prefs, refs.txn_tax_code, order.currency)
     return body
 
 
 def _line(order: SalesOrder, index: int, refs: Refs) -> dict[str, Any]:
     row = order.rows[index]
+    return sales_line(row, row.quantity, refs.item_ids[row.variant_id], refs.line_tax_codes[index])
+
+
+def sales_line(row: OrderRow, quantity: Decimal, item_id: str, tax_code: str) -> dict[str, Any]:
+    """One SalesItemLineDetail line for `quantity` of an SO row at its price (invoices and credit memos alike)."""
     detail: dict[str, Any] = {
-        "ItemRef": {"value": refs.item_ids[row.variant_id]},
-        "Qty": row.quantity,
+        "ItemRef": {"value": item_id},
+        "Qty": quantity,
         "UnitPrice": row.unit_price,
-        "TaxCodeRef": {"value": refs.line_tax_codes[index]},
+        "TaxCodeRef": {"value": tax_code},
     }
     line: dict[str, Any] = {
         "DetailType": "SalesItemLineDetail",
-        "Amount": line_amount(row.quantity, row.unit_price),
+        "Amount": line_amount(quantity, row.unit_price),
         "SalesItemLineDetail": detail,
     }
     if row.description:
         line["Description"] = row.description
     return line
+
+
+def tax_and_currency(body: dict[str, Any], prefs: QboPreferences, txn_tax_code: str | None, currency: str) -> None:
+    """Tax-exclusive where the company's tax model has it (else the US model's one sales tax code), and the
+    currency when multicurrency is on: the same on every sales form we send."""
+    if prefs.tax_model is TaxModel.GLOBAL:
+        body["GlobalTaxCalculation"] = "TaxExcluded"
+    elif txn_tax_code:
+        body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": txn_tax_code}}
+    if prefs.multicurrency:
+        body["CurrencyRef"] = {"value": currency}
 
 
 def shipping_line(fee: Decimal, refs: ShippingRefs) -> dict[str, Any]:
@@ -115,7 +126,7 @@ def shipping_line(fee: Decimal, refs: ShippingRefs) -> dict[str, Any]:
     return line
 
 
-def _address(address: Address) -> dict[str, str]:
+def qbo_address(address: Address) -> dict[str, str]:
     parts = {
         "Line1": address.line1, "Line2": address.line2, "City": address.city,
         "CountrySubDivisionCode": address.region, "PostalCode": address.postal_code, "Country": address.country,

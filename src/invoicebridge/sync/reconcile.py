@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from invoicebridge.domain import Conflict, InvoiceBridgeError, InvoiceState
+from invoicebridge.domain import InvoiceBridgeError, InvoiceState
 from invoicebridge.domain.connection import Connection
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.qbo.webhooks import EntityChange, parse_notifications
@@ -25,7 +25,7 @@ from invoicebridge.sync.mirror import CUSTOMER, ITEM, Mirror
 from invoicebridge.sync.pacing import Pacing
 from invoicebridge.sync.payments import PaymentStatusSync
 from invoicebridge.sync.ports import UnitOfWorkFactory
-from invoicebridge.sync.voids import Voids
+from invoicebridge.sync.voids import Voids, move_invoice
 
 log = logging.getLogger(__name__)
 CDC_OVERLAP = timedelta(minutes=2)  # re-read a little of the last window: clocks and commits are not instant
@@ -213,13 +213,6 @@ class Reconcile:
         return False
 
     def _set_back(self, company_id: int, invoice_id: str) -> int | None:
-        try:
-            with self._uow() as uow:
-                link = uow.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
-                if link is None or link.state not in DELETABLE:
-                    return None
-                uow.invoice_links.save(company_id, link.invoice_deleted(self._now()))
-                uow.commit()
-                return link.sales_order_id
-        except Conflict:
-            return None  # another path (webhook vs poll) did it at the same moment
+        return move_invoice(
+            self._uow, company_id, invoice_id, DELETABLE, lambda link: link.invoice_deleted(self._now())
+        )

@@ -12,12 +12,12 @@ changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from invoicebridge.domain import Conflict, InvoiceState
+from invoicebridge.domain import Conflict, InvoiceLink, InvoiceState
 from invoicebridge.domain.connection import Connection
 from invoicebridge.qbo import errors as qbo
 from invoicebridge.sync.gateway import AuditTrail, ClientFactory
@@ -77,16 +77,8 @@ class Voids:
     def mark(self, company_id: int, invoice_id: str) -> int | None:
         """Our invoice `invoice_id` becomes voided (its SO's status is recomputed in the same transaction); its SO
         id, or None when it is not ours or not invoiced (voided or deleted already)."""
-        try:
-            with self._uow() as uow:
-                link = uow.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
-                if link is None or link.state is not InvoiceState.INVOICED:
-                    return None
-                uow.invoice_links.save(company_id, link.invoice_voided(self._now()))
-                uow.commit()
-                return link.sales_order_id
-        except Conflict:
-            return None  # another path (webhook vs poll) did it at the same moment
+        return move_invoice(self._uow, company_id, invoice_id, (InvoiceState.INVOICED,),
+                            lambda link: link.invoice_voided(self._now()))  # fmt: skip
 
     def _ours(self, company_id: int, invoice_id: str) -> bool:
         with self._uow() as uow:
@@ -104,3 +96,22 @@ class Voids:
         log.warning("QuickBooks does not show invoice %s of company %s voided: void notice ignored",
                     invoice_id, connection.company_id)  # fmt: skip
         return False
+
+
+def move_invoice(
+    uow: UnitOfWorkFactory, company_id: int, invoice_id: str, allowed: Collection[InvoiceState],
+    move: Callable[[InvoiceLink], InvoiceLink],
+) -> int | None:  # fmt: skip
+    """Our invoice `invoice_id`, found by its QBO id, takes the step `move` QBO reported (voided, deleted), its SO's
+    status recomputed in the same transaction. Its SO id; None when it is not ours, not in an `allowed` state, or
+    another path (webhook vs poll) took the step at the same moment."""
+    try:
+        with uow() as work:
+            link = work.invoice_links.find_by_qbo_invoice(company_id, invoice_id)
+            if link is None or link.state not in allowed:
+                return None
+            work.invoice_links.save(company_id, move(link))
+            work.commit()
+            return link.sales_order_id
+    except Conflict:
+        return None
