@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +31,19 @@ def _tick(world: World, reconcile: Reconcile) -> int:
     for company in reconcile.due_for_poll():
         reconcile.poll_if_due(company)
     return _cdc_reads(world) - before
+
+
+def _clear_of_a_slow_slot_boundary(world: World, reconcile: Reconcile, clock: Callable[[], datetime]) -> None:
+    """Slow polls fall in 8-hour slots at a per-company offset, so a real clock may sit minutes before a slot
+    ends: then the next slot's poll is rightly due. Step past that boundary (its one poll asserted) so that the
+    minutes the test watches lie inside one slot."""
+    connection = world.app.connecting.connection(world.company_id)
+    assert connection is not None
+    next_poll = reconcile.pacing.next_poll(connection, clock())
+    assert next_poll - clock() <= reconcile.pacing.slow
+    if next_poll - clock() < timedelta(minutes=6):
+        _advance(world, (next_poll - clock()).total_seconds() + 1)
+        assert _tick(world, reconcile) >= 1  # the new slot's poll (its read repeats if the token needed a refresh)
 
 
 def _advance(world: World, seconds: float) -> None:
@@ -74,6 +87,7 @@ def test_healthy_webhooks_poll_rarely_and_lost_ones_every_tick_until_the_deletio
     shown = _shown(world)
     assert (shown["state"], shown["since"]) == ("healthy", None)
     assert shown["last_event_at"] is not None and shown["next_poll_at"] > shown["last_poll_at"]
+    _clear_of_a_slow_slot_boundary(world, reconcile, clock)
     for _ in range(5):
         _advance(world, 60)
         assert _tick(world, reconcile) == 0  # healthy: no poll for hours
@@ -97,7 +111,7 @@ def test_healthy_webhooks_poll_rarely_and_lost_ones_every_tick_until_the_deletio
 
 def test_an_event_arriving_again_brings_the_poll_back_to_slow(make_world: WorldFactory) -> None:
     world = make_world("US", serve=True)
-    reconcile, _ = _paced(world)
+    reconcile, clock = _paced(world)
     world.control.put(f"/_sandbox/companies/{world.realm_id}/webhooks", json={"drop": True}).raise_for_status()
     world.invoice(world.order(world.customer("Unheard Inc")))
     _tick(world, reconcile)
@@ -106,6 +120,7 @@ def test_an_event_arriving_again_brings_the_poll_back_to_slow(make_world: WorldF
     world.control.put(f"/_sandbox/companies/{world.realm_id}/webhooks", json={"drop": False}).raise_for_status()
     world.invoice(world.order(world.customer("Heard Inc")))
     _settle_webhooks(world)
+    _clear_of_a_slow_slot_boundary(world, reconcile, clock)
     _advance(world, 60)
     assert _tick(world, reconcile) == 0
 
