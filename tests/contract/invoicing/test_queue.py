@@ -13,7 +13,8 @@ from invoicebridge.domain import InvoiceState
 def queue_settings(request: pytest.FixtureRequest) -> dict[str, object]:
     if request.param == "redis":
         host, port = request.getfixturevalue("redis_address")
-        return {"jobs_immediate": False, "redis_url": f"redis://{host}:{port}/0"}
+        # a database of its own: tests that run at the same time (pytest -n) never share a queue
+        return {"jobs_immediate": False, "redis_url": f"redis://{host}:{port}/6"}
     return {"jobs_immediate": False}
 
 

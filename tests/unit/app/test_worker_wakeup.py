@@ -45,6 +45,6 @@ def test_an_idle_sqlite_worker_looks_at_the_queue_at_least_every_quarter_second(
 @pytest.mark.redis
 def test_an_idle_redis_worker_blocks_on_the_queue_instead_of_sleeping(redis_address: tuple[str, int]) -> None:
     host, port = redis_address
-    huey = make_huey(redis_url=f"redis://{host}:{port}/0")
+    huey = make_huey(redis_url=f"redis://{host}:{port}/5")  # a database of its own: it empties its queue
     huey.flush()
     assert _idle_waits(huey, looks=2) == []  # each look blocked in Redis (BZPOPMIN), woken by a job at once
