@@ -23,7 +23,9 @@ demo: install
 check: install-dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/check
 
-## test: install everything, run the checks, then every test
+## test: install everything, run the checks, then every test — two at a time (pytest-xdist; a test file stays on
+## one worker, so a file's fixtures and its Redis database are its own). `make test PYTEST_ARGS=` runs them one by one.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: install-dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
