@@ -127,6 +127,12 @@ class Jobs:
                 poll(company_id)
             return len(companies)
 
+        # Once a day, the ids of webhook events handled long ago are forgotten (sync/reconcile.EVENT_MEMORY). Every
+        # worker's scheduler runs it; the deletes are idempotent.
+        @huey.periodic_task(crontab(minute="23", hour="4"), name="forget_events")
+        def forget_events() -> int:
+            return services.reconcile.forget_old_events()
+
         # Right after connecting: the QBO customers become order-book customers linked to them (idempotent; a retry
         # after a failure re-reads what the previous attempt committed).
         @huey.task(name="import_customers", retries=2, retry_delay=30)
@@ -140,6 +146,7 @@ class Jobs:
         self._drain = drain
         self._credit_memo = credit_memo
         self._sweep = sweep_now
+        self._forget_events = forget_events
 
     def invoice(self, company_id: int, sales_order_ids: Sequence[int]) -> list[tuple[int, int]]:
         """Queue *invoice all* for these SOs: their whole-SO invoices are marked `queued` first (durably), then
@@ -179,3 +186,7 @@ class Jobs:
     def sweep(self) -> int:
         """One sweep now, in this process (the worker runs it every minute); how many SOs it queued."""
         return self._sweep()
+
+    def forget_events(self) -> Any:
+        """The daily forgetting of old webhook event ids, queued now (run at once in immediate mode)."""
+        return self._forget_events()

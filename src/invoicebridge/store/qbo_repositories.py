@@ -245,6 +245,10 @@ class SqlProcessedEvents:
             return False
         return True
 
+    def forget_before(self, moment: datetime) -> int:
+        result = self._s.execute(delete(ProcessedEventRow).where(ProcessedEventRow.at < moment))
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 def _settings_json(settings: ConnectionSettings) -> dict[str, Any]:
     return {

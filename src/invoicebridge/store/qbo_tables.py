@@ -74,11 +74,12 @@ class AuditRow(Base):
 
 
 class ProcessedEventRow(Base):
-    """Webhook event ids already handled (Intuit may deliver one event twice)."""
+    """Webhook event ids already handled (Intuit may deliver one event twice). Forgotten after a while: Intuit
+    stops retrying a delivery within a day, so an id older than the retention can never come back."""
 
     __tablename__ = "processed_events"
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class QboUsageRow(Base):

@@ -94,6 +94,10 @@ class ProcessedEventRepository(Protocol):
         """Records the event id; False when it was recorded already."""
         ...
 
+    def forget_before(self, moment: datetime) -> int:
+        """Forgets the ids handled before `moment`; how many."""
+        ...
+
 
 class TokenVault(Protocol):
     """Tokens at rest (encrypted); `refresh_locked` holds a per-company lock around a refresh and stores its

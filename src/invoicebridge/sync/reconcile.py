@@ -32,6 +32,9 @@ CDC_OVERLAP = timedelta(minutes=2)  # re-read a little of the last window: clock
 CDC_FIRST_LOOK = timedelta(days=1)
 MIRRORED = (CUSTOMER, ITEM)  # kept current in the mirror by the same webhooks and CDC rounds
 DELETABLE = (InvoiceState.INVOICED, InvoiceState.VOIDED)  # a voided invoice deleted later gives its slot back
+# How long a handled event's id is remembered: far longer than Intuit redelivers an event (hours at most) and than
+# our webhook task retries, so a forgotten id never comes back; without forgetting, the table grows forever.
+EVENT_MEMORY = timedelta(days=30)
 
 
 class DeliveryIncomplete(InvoiceBridgeError):
@@ -61,6 +64,13 @@ class Reconcile:
             c.company_id for c in connections if self._ours(c.company_id, invoice_id) and self._gone(c, invoice_id)
         ]
         return [so for company in confirmed if (so := self._set_back(company, invoice_id)) is not None]
+
+    def forget_old_events(self) -> int:
+        """Forgets the webhook event ids handled more than EVENT_MEMORY ago (a daily task); how many."""
+        with self._uow() as uow:
+            forgotten = uow.processed_events.forget_before(self._now() - EVENT_MEMORY)
+            uow.commit()
+        return forgotten
 
     def apply_webhook(self, body: bytes) -> int:
         """A webhook body whose signature was checked on arrival (either of Intuit's formats)."""
