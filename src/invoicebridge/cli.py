@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from invoicebridge import cli_bulk, cli_retry, demo_setup
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.cli_access import login_url, only_company, tokens, users
+from invoicebridge.cli_access import COMPANY_OPTION, login_url, only_company, tokens, users
 from invoicebridge.cli_keys import keys
 from invoicebridge.cli_qbo import qbo
 from invoicebridge.cli_returns import return_goods
@@ -85,7 +85,7 @@ def _serve(container: Container, host: str, port: int) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="defaults to INVOICEBRIDGE_HOST")] = None,
-    port: Annotated[int | None, typer.Option(help="defaults to INVOICEBRIDGE_PORT")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="defaults to INVOICEBRIDGE_PORT")] = None,
 ) -> None:
     """Serve the API, configured from INVOICEBRIDGE_* variables (migrates the database first)."""
     settings = _settings(host=host, port=port)
@@ -104,8 +104,8 @@ def serve(
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="where the demo's SQLite files live")] = Path("var/demo"),
-    port: Annotated[int, typer.Option(help="its web app's port, on 127.0.0.1 only")] = 8000,
-    sandbox_port: Annotated[int, typer.Option(help="the built-in QuickBooks sandbox's port")] = 8765,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="its web app's port, on 127.0.0.1 only")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(min=1, max=65535, help="the built-in QuickBooks sandbox's port")] = 8765,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="create the data and exit")] = False,
 ) -> None:
     """The demo: sample order book on SQLite, the built-in QuickBooks sandbox connected, worker and API served.
@@ -156,7 +156,7 @@ def worker(
 @app.command()
 def invoice(
     numbers: Annotated[list[str] | None, typer.Argument(help="SO numbers, e.g. SO-1001")] = None,
-    company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
+    company: Annotated[int | None, COMPANY_OPTION] = None,
     delivered: Annotated[
         bool, typer.Option("--delivered", help="invoice what was delivered and is not invoiced yet (partial invoicing)")
     ] = False,
@@ -277,7 +277,7 @@ def db_upgrade() -> None:
 @app.command("import")
 def import_orders(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, docs/import.md")],
-    company: Annotated[int | None, typer.Option(help="company id; needed when the book has several")] = None,
+    company: Annotated[int | None, COMPANY_OPTION] = None,
 ) -> None:
     """Import sales orders from CSV: idempotent by SO number; a refused SO is reported and nothing of it stored."""
     try:

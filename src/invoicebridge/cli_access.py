@@ -22,6 +22,7 @@ from rich.table import Table
 from invoicebridge.bootstrap import Container, build
 from invoicebridge.domain import Conflict, NotFound, PageRequest, ValidationError
 from invoicebridge.domain.access import MIN_PASSWORD, Role, clean_display_name, normalise_email
+from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.paging import MAX_PAGE
 from invoicebridge.settings import Settings
 from invoicebridge.sync.people import People, Person
@@ -62,7 +63,7 @@ def create_user(
 def add_member(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument()],
-    company: Annotated[int, typer.Option(help="company id")],
+    company: Annotated[int, typer.Option(min=1, max=MAX_ID, help="company id")],
     role: Annotated[Role, typer.Option(help="admin: connection, settings, members, tokens; member: orders")],
 ) -> None:
     """Add a user to a company, or change their role there."""
@@ -102,7 +103,7 @@ def login_link(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> N
 @tokens.command("create")
 def create_token(
     ctx: typer.Context,
-    company: Annotated[int, typer.Option(help="company id")],
+    company: Annotated[int, typer.Option(min=1, max=MAX_ID, help="company id")],
     name: Annotated[str, typer.Option(help="what the token is for, e.g. 'shop import'")],
     role: Annotated[Role, typer.Option(help="what the token may do")] = Role.MEMBER,
 ) -> None:
@@ -191,6 +192,11 @@ def _people_table(people: list[Person], names: dict[int, str]) -> Table:
         password = "set" if person.user.password_hash else "not set (login link)"
         table.add_row(escape(person.user.email), escape(person.user.display_name), companies or "—", password)
     return table
+
+
+# --company of the commands that can do without it: a database id, refused by the option when it could be none (a
+# larger one would fail deep in a query with a traceback; 0 would quietly mean "the only company").
+COMPANY_OPTION = typer.Option(min=1, max=MAX_ID, help="company id; needed when the book has several")
 
 
 def only_company(container: Container) -> int:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.cli_access import SettingsLoader, only_company
+from invoicebridge.cli_access import COMPANY_OPTION, SettingsLoader, only_company
 from invoicebridge.domain import InvoiceBridgeError, ValidationError
 from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.returns import Return, ReturnState
@@ -27,9 +27,7 @@ def return_goods(
     rows: Annotated[
         list[str] | None, typer.Option("--row", help="ROW_ID=QUANTITY that came back; repeat for each row")
     ] = None,
-    company: Annotated[
-        int | None, typer.Option(min=1, max=MAX_ID, help="company id; needed when the book has several")
-    ] = None,
+    company: Annotated[int | None, COMPANY_OPTION] = None,
     retry: Annotated[
         int | None,
         typer.Option(min=1, max=MAX_ID, help="retry the credit memo of this return number instead of recording one"),
