@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,6 +35,15 @@ err = Console(stderr=True)
 SettingsLoader = Callable[[], Settings]
 REFUSALS = (ValidationError, NotFound, Conflict)
 LINK_LIFETIME_TEXT = "valid 24 h, usable once"
+
+
+def company_option(help: str) -> Any:
+    """A --company option: a database id, refused by the option when it could be none (a larger one would fail deep
+    in a query with a traceback; 0 would quietly mean "the only company")."""
+    return typer.Option(min=1, max=MAX_ID, help=help)
+
+
+COMPANY_OPTION = company_option("company id; needed when the book has several")  # for commands that can do without
 
 
 # -- the commands ----------------------------------------------------------------------------------------------
@@ -63,7 +72,7 @@ def create_user(
 def add_member(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument()],
-    company: Annotated[int, typer.Option(min=1, max=MAX_ID, help="company id")],
+    company: Annotated[int, company_option("company id")],
     role: Annotated[Role, typer.Option(help="admin: connection, settings, members, tokens; member: orders")],
 ) -> None:
     """Add a user to a company, or change their role there."""
@@ -103,7 +112,7 @@ def login_link(ctx: typer.Context, email: Annotated[str, typer.Argument()]) -> N
 @tokens.command("create")
 def create_token(
     ctx: typer.Context,
-    company: Annotated[int, typer.Option(min=1, max=MAX_ID, help="company id")],
+    company: Annotated[int, company_option("company id")],
     name: Annotated[str, typer.Option(help="what the token is for, e.g. 'shop import'")],
     role: Annotated[Role, typer.Option(help="what the token may do")] = Role.MEMBER,
 ) -> None:
@@ -192,11 +201,6 @@ def _people_table(people: list[Person], names: dict[int, str]) -> Table:
         password = "set" if person.user.password_hash else "not set (login link)"
         table.add_row(escape(person.user.email), escape(person.user.display_name), companies or "—", password)
     return table
-
-
-# --company of the commands that can do without it: a database id, refused by the option when it could be none (a
-# larger one would fail deep in a query with a traceback; 0 would quietly mean "the only company").
-COMPANY_OPTION = typer.Option(min=1, max=MAX_ID, help="company id; needed when the book has several")
 
 
 def only_company(container: Container) -> int:

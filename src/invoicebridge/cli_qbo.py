@@ -15,9 +15,8 @@ from rich.table import Table
 
 from invoicebridge import cli_qbo_import
 from invoicebridge.bootstrap import Container, build
-from invoicebridge.cli_access import SettingsLoader
+from invoicebridge.cli_access import SettingsLoader, company_option
 from invoicebridge.domain import InvoiceBridgeError
-from invoicebridge.domain.checks import MAX_ID
 from invoicebridge.domain.paging import MAX_PAGE, PageRequest
 from invoicebridge.qbo.errors import QboError
 from invoicebridge.settings import Settings
@@ -31,7 +30,7 @@ err = Console(stderr=True)
 @qbo.command("usage")
 def usage(
     ctx: typer.Context,
-    company: Annotated[int | None, typer.Option(min=1, max=MAX_ID, help="only this company (by id)")] = None,
+    company: Annotated[int | None, company_option("only this company (by id)")] = None,
     month: Annotated[str | None, typer.Option(help="YYYY-MM (UTC); default: this month")] = None,
 ) -> None:
     """Counted QuickBooks calls of each company in the month, and every company's CorePlus calls against the
@@ -55,7 +54,7 @@ def usage(
 
 @qbo.command("import-customers")
 def import_customers(
-    ctx: typer.Context, company: Annotated[int, typer.Option(min=1, max=MAX_ID, help="the company (by id)")]
+    ctx: typer.Context, company: Annotated[int, company_option("the company (by id)")]
 ) -> None:  # fmt: skip
     """Create an order-book customer, linked to it, for each active QuickBooks customer not linked yet; list the
     e-mail clashes and refusals (not created). Idempotent. Exit status 1 when it could not run."""

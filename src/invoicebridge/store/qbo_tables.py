@@ -74,8 +74,8 @@ class AuditRow(Base):
 
 
 class ProcessedEventRow(Base):
-    """Webhook event ids already handled (Intuit may deliver one event twice). Forgotten after a while: Intuit
-    stops retrying a delivery within a day, so an id older than the retention can never come back."""
+    """Webhook event ids already handled (Intuit may deliver one event twice); forgotten after
+    sync/reconcile.EVENT_MEMORY, far longer than any redelivery."""
 
     __tablename__ = "processed_events"
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
